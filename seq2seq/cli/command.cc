@@ -1,0 +1,43 @@
+// The table of subcommands and the shared option parsing.
+#include "seq2seq/cli/command.h"
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace s2s::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"version", "print the version, compiler, BLAS, CUDA and MPI support, thread count",
+       run_version},
+  };
+  return table;
+}
+
+bool parse_options(const std::string& command, const std::string& synopsis,
+                   const po::options_description& options, int argc, char** argv,
+                   po::variables_map& values,
+                   const po::positional_options_description* positional) {
+  po::options_description all(options);
+  all.add_options()("help,h", "show this help and exit");
+  try {
+    po::command_line_parser parser(argc, argv);  // argv[0], the command name, is skipped
+    parser.options(all);
+    if (positional)
+      parser.positional(*positional);
+    else
+      parser.positional(po::positional_options_description());
+    po::store(parser.run(), values);
+    if (values.count("help")) {
+      std::cout << "usage: s2s " << command << " " << synopsis << "\n\n" << all;
+      return false;
+    }
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw UsageError("s2s " + command + ": " + e.what() + " (see s2s " + command + " --help)");
+  }
+  return true;
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,35 @@
+// The subcommands of the s2s binary and the helpers they share for option parsing. Each
+// subcommand lives in its own file and registers itself in commands() (command.cc).
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace s2s::cli {
+
+struct Command {
+  std::string name;                               // "version"
+  std::string summary;                            // one line for `s2s --help`
+  std::function<int(int argc, char** argv)> run;  // argv[0] is the subcommand's name
+};
+
+const std::vector<Command>& commands();
+
+// Thrown for a command-line mistake: main prints it as one line and exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses argv against options (plus a --help of its own). Returns false when --help was given
+// and the usage was printed; throws UsageError naming an unknown or malformed option.
+bool parse_options(
+    const std::string& command, const std::string& synopsis,
+    const boost::program_options::options_description& options, int argc, char** argv,
+    boost::program_options::variables_map& values,
+    const boost::program_options::positional_options_description* positional = nullptr);
+
+int run_version(int argc, char** argv);
+
+}  // namespace s2s::cli
