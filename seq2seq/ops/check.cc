@@ -45,3 +45,11 @@ void same_kind(const char* op, const char* a_name, const Tensor& a, const char* 
 }
 
 }  // namespace s2s::ops::check
+
+namespace s2s::ops::check {
+void cpu_only(const char* op, const Tensor& t) {
+  if (t.device().is_cuda())
+    throw BackendUnavailable(std::string(op) + " has no CUDA body yet (" + t.str() +
+                             "); run it on the CPU");
+}
+}  // namespace s2s::ops::check
