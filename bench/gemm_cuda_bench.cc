@@ -12,7 +12,8 @@ s2s::Tensor random_on(s2s::Shape shape, s2s::Device device, uint64_t seed) {
   s2s::Tensor host = s2s::Tensor::empty(shape);
   s2s::Rng rng(seed);
   float* p = host.data<float>();
-  for (int64_t i = 0; i < host.numel(); ++i) p[i] = static_cast<float>(rng.uniform(-1, 1));
+  for (int64_t i = 0; i < host.numel(); ++i)
+    p[i] = static_cast<float>(rng.uniform(-1, 1));
   return host.to(device);
 }
 
@@ -33,8 +34,7 @@ void BM_CudaSgemm(benchmark::State& state) {
     s2s::cuda::synchronize(0);
   }
   state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * n * n * n * static_cast<double>(state.iterations()) / 1e9,
-      benchmark::Counter::kIsRate);
+      2.0 * n * n * n * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_CudaSgemm)->Arg(4096)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
 
