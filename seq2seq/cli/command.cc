@@ -11,6 +11,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"version", "print the version, compiler, BLAS, CUDA and MPI support, thread count",
        run_version},
+      {"bleu", "corpus BLEU of a hypothesis file against references, as sacreBLEU computes it",
+       run_bleu},
   };
   return table;
 }

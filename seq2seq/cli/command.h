@@ -31,5 +31,6 @@ bool parse_options(
     const boost::program_options::positional_options_description* positional = nullptr);
 
 int run_version(int argc, char** argv);
+int run_bleu(int argc, char** argv);
 
 }  // namespace s2s::cli
