@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cuda/cublas_api.h"
 #include "seq2seq/error.h"
 
 namespace s2s::cuda {
@@ -20,7 +21,7 @@ inline void check(cudaError_t status, const char* call, const char* file, int li
 
 inline void check(cublasStatus_t status, const char* call, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS)
-    throw CudaError(std::string(call) + " failed: " + cublasGetStatusString(status) + " [" + file +
+    throw CudaError(std::string(call) + " failed: " + cublas().status_string(status) + " [" + file +
                     ":" + std::to_string(line) + "]");
 }
 

@@ -24,5 +24,14 @@ void synchronize(int device);
 // Op bodies, one per seq2seq/ops/<op>.h; arguments already validated by the op.
 void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
           double alpha, double beta);
+void add_bias(Tensor& x, const Tensor& bias);
+void bias_grad(const Tensor& dy, Tensor& dbias, bool accumulate);
+void axpy(double alpha, const Tensor& x, Tensor& y);
+void scale(Tensor& x, double alpha);
+void tanh_fwd(const Tensor& x, Tensor& y);
+void tanh_bwd(const Tensor& y, const Tensor& dy, Tensor& dx, bool accumulate);
+void dropout_fwd(const Tensor& x, double p, uint64_t seed, uint64_t first_counter, Tensor& mask,
+                 Tensor& y);
+void dropout_bwd(const Tensor& dy, const Tensor& mask, Tensor& dx);
 
 }  // namespace s2s::cuda
