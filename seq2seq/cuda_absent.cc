@@ -34,5 +34,29 @@ void synchronize(int) {
 void gemm(const Tensor&, bool, const Tensor&, bool, Tensor&, double, double) {
   unavailable();
 }
+void add_bias(Tensor&, const Tensor&) {
+  unavailable();
+}
+void bias_grad(const Tensor&, Tensor&, bool) {
+  unavailable();
+}
+void axpy(double, const Tensor&, Tensor&) {
+  unavailable();
+}
+void scale(Tensor&, double) {
+  unavailable();
+}
+void tanh_fwd(const Tensor&, Tensor&) {
+  unavailable();
+}
+void tanh_bwd(const Tensor&, const Tensor&, Tensor&, bool) {
+  unavailable();
+}
+void dropout_fwd(const Tensor&, double, uint64_t, uint64_t, Tensor&, Tensor&) {
+  unavailable();
+}
+void dropout_bwd(const Tensor&, const Tensor&, Tensor&) {
+  unavailable();
+}
 
 }  // namespace s2s::cuda
