@@ -58,5 +58,41 @@ void dropout_fwd(const Tensor&, double, uint64_t, uint64_t, Tensor&, Tensor&) {
 void dropout_bwd(const Tensor&, const Tensor&, Tensor&) {
   unavailable();
 }
+int64_t first_invalid_id(const Tensor&, int64_t, int64_t) {
+  unavailable();
+}
+int64_t first_empty_column(const Tensor&) {
+  unavailable();
+}
+void embedding_fwd(const Tensor&, const Tensor&, Tensor&, int32_t) {
+  unavailable();
+}
+void embedding_bwd(const Tensor&, const Tensor&, Tensor&, int32_t) {
+  unavailable();
+}
+void attention_fwd(bool, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                   Tensor&, Tensor&) {
+  unavailable();
+}
+void attention_bwd(bool, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                   const Tensor&, const Tensor&, const Tensor&, Tensor&, Tensor&, Tensor&,
+                   Tensor&) {
+  unavailable();
+}
+ops::XentSums log_softmax_xent(Tensor&, const Tensor&, const ops::XentOptions&, bool, Tensor*) {
+  unavailable();
+}
+void log_softmax(const Tensor&, Tensor&) {
+  unavailable();
+}
+double sum_squares(const Tensor&) {
+  unavailable();
+}
+void adam_step(Tensor&, const Tensor&, Tensor&, Tensor&, const ops::AdamArgs&) {
+  unavailable();
+}
+void sgd_step(Tensor&, const Tensor&, Tensor*, const ops::SgdArgs&) {
+  unavailable();
+}
 
 }  // namespace s2s::cuda

@@ -5,7 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
 
+#include "seq2seq/ops/log_softmax_xent.h"
+#include "seq2seq/ops/optimizer_step.h"
 #include "seq2seq/tensor.h"
 
 namespace s2s::cuda {
@@ -33,5 +38,32 @@ void tanh_bwd(const Tensor& y, const Tensor& dy, Tensor& dx, bool accumulate);
 void dropout_fwd(const Tensor& x, double p, uint64_t seed, uint64_t first_counter, Tensor& mask,
                  Tensor& y);
 void dropout_bwd(const Tensor& dy, const Tensor& mask, Tensor& dx);
+
+// Validation of device-resident indices, for the front ends to call before dispatching so that
+// a bad batch throws before anything is written, as on the CPU. Each runs one kernel and copies
+// one word back to the host (a synchronisation: the price of an exact error message).
+// also_valid: one more accepted id (a pad id outside [0, v)), or kNoExtraId for none.
+inline constexpr int64_t kNoExtraId = std::numeric_limits<int64_t>::min();
+// The first position n with ids[n] outside [0, v) and != also_valid, or -1.  ids: [N] i32
+int64_t first_invalid_id(const Tensor& ids, int64_t v, int64_t also_valid);
+// The first column b of mask [S, B] without a non-zero entry, or -1.
+int64_t first_empty_column(const Tensor& mask);
+
+void embedding_fwd(const Tensor& table, const Tensor& ids, Tensor& out, int32_t pad_id);
+void embedding_bwd(const Tensor& ids, const Tensor& dout, Tensor& dtable, int32_t pad_id);
+void attention_fwd(bool additive, const Tensor& keys, const Tensor& query, const Tensor& v,
+                   const Tensor& values, const Tensor& mask, Tensor& weights, Tensor& context);
+void attention_bwd(bool additive, const Tensor& keys, const Tensor& query, const Tensor& v,
+                   const Tensor& values, const Tensor& mask, const Tensor& weights,
+                   const Tensor& dcontext, const Tensor& dweights, Tensor& dkeys, Tensor& dquery,
+                   Tensor& dv, Tensor& dvalues);
+// target_log_probs may be null; with gradient, logits is overwritten as in ops/log_softmax_xent.h.
+ops::XentSums log_softmax_xent(Tensor& logits, const Tensor& targets,
+                               const ops::XentOptions& options, bool gradient,
+                               Tensor* target_log_probs);
+void log_softmax(const Tensor& x, Tensor& y);
+double sum_squares(const Tensor& t);  // sum of x^2 over every element, in double
+void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const ops::AdamArgs& args);
+void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buffer, const ops::SgdArgs& args);
 
 }  // namespace s2s::cuda

@@ -2,6 +2,7 @@
 #include "seq2seq/ops/attention.h"
 
 #include "seq2seq/cpu/attention_cpu.h"
+#include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
 
 namespace s2s::ops {
@@ -15,6 +16,11 @@ namespace {
 struct Dims {
   int64_t s, b, d, dv;
 };
+
+void check_mask_columns(const char* op, const Tensor& mask, int64_t s, int64_t empty) {
+  S2S_CHECK(empty < 0, op, ": mask column ", empty, " has no real position (all ", s,
+            " masked); every sentence needs at least one (", mask.str(), ")");
+}
 
 // The checks both directions share.
 Dims check_inputs(const char* op, AttentionKind kind, const Tensor& keys, const Tensor& query,
@@ -35,7 +41,6 @@ Dims check_inputs(const char* op, AttentionKind kind, const Tensor& keys, const 
   } else {
     S2S_CHECK(!v.defined(), op, ": v (", v.str(), ") is given, but the general kind has none");
   }
-  check::cpu_only(op, keys);
   return dims;
 }
 
@@ -58,13 +63,16 @@ void attention_fwd(AttentionKind kind, const Tensor& keys, const Tensor& query, 
   check::same_kind(op, "keys", keys, "weights", weights);
   check::shape(op, "context", context, {n.b, n.dv});
   check::same_kind(op, "keys", keys, "context", context);
+  const bool additive = kind == AttentionKind::additive;
+  if (keys.device().is_cuda()) {
+    check_mask_columns(op, mask, n.s, cuda::first_empty_column(mask));
+    return cuda::attention_fwd(additive, keys, query, v, values, mask, weights, context);
+  }
   dispatch_floating(keys.dtype(), [&]<typename T>() {
-    const int64_t empty = cpu::first_empty_column<T>(mask.data<T>(), n.s, n.b);
-    S2S_CHECK(empty < 0, op, ": mask column ", empty, " has no real position (all ", n.s,
-              " masked); every sentence needs at least one");
-    cpu::attention_fwd<T>(kind == AttentionKind::additive, keys.data<T>(), query.data<T>(),
-                          data_or_null<T>(v), values.data<T>(), mask.data<T>(), n.s, n.b, n.d, n.dv,
-                          weights.data<T>(), context.data<T>());
+    check_mask_columns(op, mask, n.s, cpu::first_empty_column<T>(mask.data<T>(), n.s, n.b));
+    cpu::attention_fwd<T>(additive, keys.data<T>(), query.data<T>(), data_or_null<T>(v),
+                          values.data<T>(), mask.data<T>(), n.s, n.b, n.d, n.dv, weights.data<T>(),
+                          context.data<T>());
   });
 }
 
@@ -94,6 +102,9 @@ void attention_bwd(AttentionKind kind, const Tensor& keys, const Tensor& query, 
   }
   check::shape(op, "dvalues", dvalues, {n.s, n.b, n.dv});
   check::same_kind(op, "keys", keys, "dvalues", dvalues);
+  if (keys.device().is_cuda())
+    return cuda::attention_bwd(kind == AttentionKind::additive, keys, query, v, values, mask,
+                               weights, dcontext, dweights, dkeys, dquery, dv, dvalues);
   dispatch_floating(keys.dtype(), [&]<typename T>() {
     cpu::attention_bwd<T>(kind == AttentionKind::additive, keys.data<T>(), query.data<T>(),
                           data_or_null<T>(v), values.data<T>(), mask.data<T>(), weights.data<T>(),

@@ -6,6 +6,7 @@
 
 #include "seq2seq/cpu/elementwise_cpu.h"
 #include "seq2seq/cpu/grad_norm_cpu.h"
+#include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
 
 namespace s2s::ops {
@@ -13,7 +14,6 @@ namespace {
 void check_tensor(const char* op, size_t i, const Tensor& t) {
   const std::string name = "tensors[" + std::to_string(i) + "]";
   check::floating(op, name.c_str(), t);
-  check::cpu_only(op, t);
 }
 }  // namespace
 
@@ -23,6 +23,10 @@ double global_norm(const std::vector<Tensor>& tensors) {
     const Tensor& t = tensors[i];
     if (!t.defined()) continue;
     check_tensor("global_norm", i, t);
+    if (t.device().is_cuda()) {
+      sum += cuda::sum_squares(t);
+      continue;
+    }
     dispatch_floating(t.dtype(),
                       [&]<typename T>() { sum += cpu::sum_squares<T>(t.data<T>(), t.numel()); });
   }
@@ -39,6 +43,11 @@ double clip_grad_norm(const std::vector<Tensor>& tensors, double max_norm) {
   const double factor = max_norm / norm;
   for (const Tensor& t : tensors) {
     if (!t.defined()) continue;
+    if (t.device().is_cuda()) {
+      Tensor view = t;  // shares storage: scaling the view scales the gradient
+      cuda::scale(view, factor);
+      continue;
+    }
     dispatch_floating(t.dtype(), [&]<typename T>() {
       cpu::scale<T>(t.numel(), static_cast<T>(factor), t.data<T>());
     });

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "seq2seq/cpu/log_softmax_xent_cpu.h"
+#include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
 
 namespace s2s::ops {
@@ -25,13 +26,24 @@ XentSums xent(const char* op, const Tensor& logits, const Tensor& targets,
             ": label_smoothing must be in [0, 1), got ", options.label_smoothing);
   S2S_CHECK(std::isfinite(options.grad_scale), op, ": grad_scale must be finite, got ",
             options.grad_scale);
-  check::cpu_only(op, logits);
 
   const int64_t n = logits.dim(0), v = logits.dim(1);
+  const auto bad_target = [&](int64_t i, int32_t target) {
+    return InvalidArgument(std::string(op) + ": targets[" + std::to_string(i) +
+                           "] = " + std::to_string(target) + " is outside the vocabulary [0, " +
+                           std::to_string(v) + ") and is not pad_id " +
+                           std::to_string(options.pad_id));
+  };
+  if (logits.device().is_cuda()) {
+    // Checked on the GPU (one kernel, one word copied back) before the logits are touched.
+    const int64_t bad = cuda::first_invalid_id(targets, v, options.pad_id);
+    if (bad >= 0) throw bad_target(bad, targets.slice(bad, bad + 1).to_vector<int32_t>()[0]);
+    Tensor view = logits;  // shares storage; written only when gradient is asked for
+    return cuda::log_softmax_xent(view, targets, options, gradient, target_log_probs);
+  }
   const int32_t* t = targets.data<int32_t>();
   for (int64_t i = 0; i < n; ++i)
-    S2S_CHECK(t[i] == options.pad_id || (t[i] >= 0 && t[i] < v), op, ": targets[", i, "] = ", t[i],
-              " is outside the vocabulary [0, ", v, ") and is not pad_id ", options.pad_id);
+    if (t[i] != options.pad_id && (t[i] < 0 || t[i] >= v)) throw bad_target(i, t[i]);
 
   XentSums sums;
   dispatch_floating(logits.dtype(), [&]<typename T>() {
@@ -59,7 +71,7 @@ void log_softmax(const Tensor& x, Tensor& y) {
   check::floating(op, "x", x);
   check::same_kind(op, "x", x, "y", y);
   S2S_CHECK_SHAPE(x.shape() == y.shape(), op, ": x ", x.str(), " and y ", y.str(), " differ");
-  check::cpu_only(op, x);
+  if (x.device().is_cuda()) return cuda::log_softmax(x, y);
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::log_softmax<T>(x.data<T>(), y.data<T>(), x.dim(0), x.dim(1));
   });

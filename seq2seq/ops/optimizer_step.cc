@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "seq2seq/cpu/optimizer_step_cpu.h"
+#include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
 
 namespace s2s::ops {
@@ -32,7 +33,7 @@ void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const Ad
   S2S_CHECK(args.beta2 >= 0 && args.beta2 < 1, op, ": beta2 must be in [0, 1), got ", args.beta2);
   S2S_CHECK(args.eps > 0 && std::isfinite(args.eps), op, ": eps must be positive, got ", args.eps);
   S2S_CHECK(args.step >= 1, op, ": step is 1-based, got ", args.step);
-  check::cpu_only(op, param);
+  if (param.device().is_cuda()) return cuda::adam_step(param, grad, m, v, args);
   dispatch_floating(param.dtype(), [&]<typename T>() {
     cpu::adam_step<T>(param.numel(), param.data<T>(), grad.data<T>(), m.data<T>(), v.data<T>(),
                       args);
@@ -50,7 +51,7 @@ void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buffer, const 
             args.momentum);
   S2S_CHECK(args.momentum == 0 || momentum_buffer, op, ": momentum ", args.momentum,
             " needs a momentum_buffer");
-  check::cpu_only(op, param);
+  if (param.device().is_cuda()) return cuda::sgd_step(param, grad, momentum_buffer, args);
   dispatch_floating(param.dtype(), [&]<typename T>() {
     cpu::sgd_step<T>(param.numel(), param.data<T>(), grad.data<T>(),
                      momentum_buffer ? momentum_buffer->data<T>() : nullptr, args);
