@@ -13,6 +13,8 @@ const std::vector<Command>& commands() {
        run_version},
       {"bleu", "corpus BLEU of a hypothesis file against references, as sacreBLEU computes it",
        run_bleu},
+      {"vocab", "train a SentencePiece vocabulary; encode text to pieces or ids and decode back",
+       run_vocab},
   };
   return table;
 }
