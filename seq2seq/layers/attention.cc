@@ -38,20 +38,43 @@ void Attention::collect_parameters(std::vector<Parameter*>& out) {
   }
 }
 
-void Attention::precompute(const Tensor& memory, const Tensor& mask) {
-  const std::string op = "Attention '" + options_.name + "' precompute";
+void Attention::check_memory(const std::string& op, const Tensor& memory,
+                             const Tensor& mask) const {
   ops::check::shape(op.c_str(), "memory", memory, {-1, -1, options_.memory_size});
   ops::check::same_kind(op.c_str(), "the parameters", w_key_.value, "memory", memory);
   ops::check::shape(op.c_str(), "mask", mask, {memory.dim(0), memory.dim(1)});
   ops::check::same_kind(op.c_str(), "memory", memory, "mask", mask);
+}
+
+Tensor Attention::project_keys(const Tensor& memory) const {
   const int64_t s = memory.dim(0), b = memory.dim(1);
+  Tensor keys = Tensor::empty({s, b, key_size()}, options_.dtype, options_.device);
+  Tensor keys_2d = keys.reshape({s * b, key_size()});
+  ops::gemm(memory.reshape({s * b, options_.memory_size}), false, w_key_.value, true, keys_2d);
+  return keys;
+}
+
+void Attention::precompute(const Tensor& memory, const Tensor& mask) {
+  check_memory("Attention '" + options_.name + "' precompute", memory, mask);
   memory_ = memory;
   mask_ = mask;
   steps_.clear();
   dkeys_ = dmemory_ = Tensor();
-  keys_ = Tensor::empty({s, b, key_size()}, options_.dtype, options_.device);
-  Tensor keys_2d = keys_.reshape({s * b, key_size()});
-  ops::gemm(memory.reshape({s * b, options_.memory_size}), false, w_key_.value, true, keys_2d);
+  keys_ = project_keys(memory);
+}
+
+Attention::Prepared Attention::prepare(const Tensor& memory, const Tensor& mask) const {
+  check_memory("Attention '" + options_.name + "' prepare", memory, mask);
+  return {memory, mask, project_keys(memory)};
+}
+
+AttentionOutput Attention::infer_step(const Prepared& prepared, const Tensor& query) const {
+  const std::string op = "Attention '" + options_.name + "' infer_step";
+  ops::check::shape(op.c_str(), "prepared keys", prepared.keys,
+                    {prepared.memory.dim(0), prepared.memory.dim(1), key_size()});
+  ops::check::shape(op.c_str(), "query", query, {prepared.memory.dim(1), options_.query_size});
+  ops::check::same_kind(op.c_str(), "memory", prepared.memory, "query", query);
+  return step(prepared.keys, prepared.memory, prepared.mask, query, nullptr);
 }
 
 void Attention::check_query(const char* method, const Tensor& query) const {
@@ -61,18 +84,19 @@ void Attention::check_query(const char* method, const Tensor& query) const {
   ops::check::same_kind(op.c_str(), "memory", memory_, "query", query);
 }
 
-AttentionOutput Attention::step(const Tensor& query, Tensor* projected) const {
-  const int64_t s = memory_.dim(0), b = memory_.dim(1);
+AttentionOutput Attention::step(const Tensor& keys, const Tensor& memory, const Tensor& mask,
+                                const Tensor& query, Tensor* projected) const {
+  const int64_t s = memory.dim(0), b = memory.dim(1);
   AttentionOutput out{Tensor::empty({b, options_.memory_size}, options_.dtype, options_.device),
                       Tensor::empty({b, s}, options_.dtype, options_.device)};
   if (!additive()) {
-    ops::attention_fwd(options_.kind, keys_, query, Tensor(), memory_, mask_, out.weights,
+    ops::attention_fwd(options_.kind, keys, query, Tensor(), memory, mask, out.weights,
                        out.context);
     return out;
   }
   Tensor pq = Tensor::empty({b, options_.attention_size}, options_.dtype, options_.device);
   ops::gemm(query, false, w_query_.value, true, pq);
-  ops::attention_fwd(options_.kind, keys_, pq, v_.value, memory_, mask_, out.weights, out.context);
+  ops::attention_fwd(options_.kind, keys, pq, v_.value, memory, mask, out.weights, out.context);
   if (projected) *projected = pq;
   return out;
 }
@@ -80,7 +104,7 @@ AttentionOutput Attention::step(const Tensor& query, Tensor* projected) const {
 AttentionOutput Attention::forward_step(const Tensor& query) {
   check_query("forward_step", query);
   Step record{query, Tensor(), Tensor()};
-  AttentionOutput out = step(query, &record.projected);
+  AttentionOutput out = step(keys_, memory_, mask_, query, &record.projected);
   record.weights = out.weights;
   steps_.push_back(std::move(record));
   return out;
@@ -88,7 +112,7 @@ AttentionOutput Attention::forward_step(const Tensor& query) {
 
 AttentionOutput Attention::infer_step(const Tensor& query) const {
   check_query("infer_step", query);
-  return step(query, nullptr);
+  return step(keys_, memory_, mask_, query, nullptr);
 }
 
 Tensor Attention::backward_step(const Tensor& dcontext, const Tensor& dweights) {

@@ -52,6 +52,17 @@ class Attention : public Layer {
   AttentionOutput forward_step(const Tensor& query);  // [B, Dq]
   // One decoder step, recorded nowhere (search, evaluation): memory use does not grow with steps.
   AttentionOutput infer_step(const Tensor& query) const;  // [B, Dq]
+  // Search with reordering: the batch's memory, mask and projected keys as a value the caller
+  // owns, so a beam search can select, repeat or reorder its columns between steps; and a step
+  // against it. Touches none of the training state.
+  struct Prepared {
+    Tensor memory;  // [S, N, Dm]
+    Tensor mask;    // [S, N]
+    Tensor keys;    // [S, N, K]
+  };
+  Prepared prepare(const Tensor& memory, const Tensor& mask) const;
+  AttentionOutput infer_step(const Prepared& prepared, const Tensor& query) const;  // [N, Dq]
+
   // Steps recorded by forward_step and not yet backpropagated.
   int64_t recorded_steps() const { return static_cast<int64_t>(steps_.size()); }
 
@@ -83,7 +94,10 @@ class Attention : public Layer {
   bool additive() const { return options_.kind == ops::AttentionKind::additive; }
   int64_t key_size() const { return additive() ? options_.attention_size : options_.query_size; }
   void check_query(const char* method, const Tensor& query) const;
-  AttentionOutput step(const Tensor& query, Tensor* projected) const;
+  void check_memory(const std::string& op, const Tensor& memory, const Tensor& mask) const;
+  Tensor project_keys(const Tensor& memory) const;
+  AttentionOutput step(const Tensor& keys, const Tensor& memory, const Tensor& mask,
+                       const Tensor& query, Tensor* projected) const;
 
   AttentionOptions options_;
   Parameter w_key_, w_query_, v_;

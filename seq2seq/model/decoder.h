@@ -1,0 +1,55 @@
+// Decoder: the interface the trainer and the search use (decoders/ implements it). Training runs
+// the whole target teacher-forced and returns the loss with the gradients already computed (the
+// output layer turns logits into gradients chunk by chunk, so forward and backward are one call);
+// search starts a state per batch and advances it one token at a time.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "seq2seq/layers/layer.h"
+#include "seq2seq/model/memory.h"
+#include "seq2seq/ops/log_softmax_xent.h"
+#include "seq2seq/random.h"
+
+namespace s2s {
+
+// Per-batch search state of a decoder: hidden states, input feeding, attention memory.
+class DecoderState {
+ public:
+  virtual ~DecoderState() = default;
+  // Keeps rows[i] of the old state as row i of the new one: drops finished hypotheses, reorders
+  // beams, or repeats a sentence's row for each of its beams. Rows index the batch dimension N.
+  virtual void select(const std::vector<int32_t>& rows) = 0;
+  virtual int64_t rows() const = 0;  // N
+};
+
+class Decoder : public Layer {
+ public:
+  struct TrainResult {
+    ops::XentSums loss;       // summed over real target tokens
+    MemoryGradient d_memory;  // to pass to Encoder::backward
+  };
+
+  // target_input: [U, B] i32 (BOS then the target), target_output: [U, B] i32 (the target then
+  // EOS; padding = xent.pad_id). Computes loss and accumulates every parameter gradient, with
+  // d(loss)/d(logits) scaled by xent.grad_scale.
+  virtual TrainResult forward_backward(const Memory& memory, const Tensor& target_input,
+                                       const Tensor& target_output, const ops::XentOptions& xent,
+                                       Rng* rng) = 0;
+  // The same loss without gradients or caches (validation, scoring). target_log_probs, if given,
+  // receives log P(y_u | y_<u, x) per target position, [U, B] (0 at padding).
+  virtual ops::XentSums loss(const Memory& memory, const Tensor& target_input,
+                             const Tensor& target_output, const ops::XentOptions& xent,
+                             Tensor* target_log_probs = nullptr) = 0;
+
+  // Search: a state for the batch of memory (N = B rows), then one step per output token.
+  virtual std::unique_ptr<DecoderState> start(const Memory& memory) = 0;
+  // previous: [N] i32, the token each row emitted last (BOS first). Returns log-probabilities of
+  // the next token [N, V]; attention, if given, receives the attention weights [N, S].
+  virtual Tensor step(DecoderState& state, const Tensor& previous, Tensor* attention = nullptr) = 0;
+
+  virtual int64_t vocab_size() const = 0;
+};
+
+}  // namespace s2s
