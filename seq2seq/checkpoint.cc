@@ -1,0 +1,167 @@
+// Model folders and checkpoints: safetensors files and atomic folder replacement.
+#include "seq2seq/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "seq2seq/atomic_file.h"
+#include "seq2seq/error.h"
+#include "seq2seq/safetensors.h"
+
+namespace s2s {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Copies src (CPU, f32/f64) into dst (any device, f32/f64), converting the dtype.
+void assign(Tensor& dst, const Tensor& src, const std::string& what) {
+  S2S_CHECK_AS(InputError, src.shape() == dst.shape(), what, " has shape ", src.shape().str(),
+               ", the model expects ", dst.shape().str());
+  if (src.dtype() == dst.dtype()) {
+    dst.copy_from(src);
+    return;
+  }
+  S2S_CHECK_AS(InputError, src.dtype() != DType::i32 && dst.dtype() != DType::i32, what, " is ",
+               dtype_name(src.dtype()), ", the model expects ", dtype_name(dst.dtype()));
+  Tensor converted = Tensor::empty(src.shape(), dst.dtype());
+  for (int64_t i = 0; i < src.numel(); ++i) {
+    const double v = src.dtype() == DType::f32 ? src.data<float>()[i] : src.data<double>()[i];
+    if (dst.dtype() == DType::f32)
+      converted.data<float>()[i] = static_cast<float>(v);
+    else
+      converted.data<double>()[i] = v;
+  }
+  dst.copy_from(converted);
+}
+
+void load_named(const std::string& path, const std::vector<std::pair<std::string, Tensor*>>& want,
+                bool allow_unused) {
+  SafetensorsContents contents = load_safetensors(path);
+  std::set<std::string> used;
+  for (const auto& [name, tensor] : want) {
+    const auto it = contents.tensors.find(name);
+    S2S_CHECK_AS(InputError, it != contents.tensors.end(), "'", path, "' has no tensor '", name,
+                 "' (was it written by a model of another configuration?)");
+    assign(*tensor, it->second, "tensor '" + name + "' in '" + path + "'");
+    used.insert(name);
+  }
+  if (!allow_unused)
+    for (const auto& [name, tensor] : contents.tensors)
+      S2S_CHECK_AS(InputError, used.count(name), "'", path, "' has a tensor '", name,
+                   "' that this model does not have (a model of another configuration?)");
+}
+
+void fsync_folder(const fs::path& folder) {
+  // Each file was fsynced by AtomicFile; the folder's entries need their own flush.
+  write_file_atomically((folder / ".complete").string(), "");
+}
+
+}  // namespace
+
+void save_parameters(const std::string& path, const std::vector<Parameter*>& params,
+                     const std::map<std::string, std::string>& metadata) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (Parameter* p : params)
+    tensors.emplace_back(p->name, p->value);
+  save_safetensors(path, tensors, metadata);
+}
+
+void load_parameters(const std::string& path, const std::vector<Parameter*>& params,
+                     bool allow_unused) {
+  std::vector<std::pair<std::string, Tensor*>> want;
+  for (Parameter* p : params)
+    want.emplace_back(p->name, &p->value);
+  load_named(path, want, allow_unused);
+}
+
+void save_tensors(const std::string& path,
+                  const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  save_safetensors(path, tensors);
+}
+
+void load_tensors(const std::string& path,
+                  const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  std::vector<Tensor> handles;
+  handles.reserve(tensors.size());
+  std::vector<std::pair<std::string, Tensor*>> want;
+  for (const auto& [name, t] : tensors)
+    handles.push_back(t);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    want.emplace_back(tensors[i].first, &handles[i]);
+  load_named(path, want, false);
+}
+
+void write_folder(const std::string& path, const FolderContents& contents) {
+  const fs::path target(path);
+  const fs::path temp = target.string() + ".tmp";
+  std::error_code ec;
+  fs::remove_all(temp, ec);
+  fs::create_directories(temp, ec);
+  if (ec) throw IoError("cannot create folder '" + temp.string() + "': " + ec.message());
+  try {
+    save_parameters((temp / "model.safetensors").string(), contents.parameters);
+    write_file_atomically((temp / "config.yaml").string(), contents.config_yaml);
+    for (const auto& [name, source] : contents.copies) {
+      std::ifstream in(source, std::ios::binary);
+      if (!in) throw IoError("cannot read '" + source + "' to copy into '" + path + "'");
+      const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      write_file_atomically((temp / name).string(), bytes);
+    }
+    if (!contents.optimizer.empty())
+      save_tensors((temp / "optimizer.safetensors").string(), contents.optimizer);
+    if (!contents.state_yaml.empty())
+      write_file_atomically((temp / "state.yaml").string(), contents.state_yaml);
+    fsync_folder(temp);
+  } catch (...) {
+    fs::remove_all(temp, ec);
+    throw;
+  }
+  // Replace: move the old folder aside, the new one in, then delete the old one. A crash in
+  // between leaves "<path>.old" complete, which the next write removes.
+  const fs::path old = target.string() + ".old";
+  fs::remove_all(old, ec);
+  if (fs::exists(target)) {
+    fs::rename(target, old, ec);
+    if (ec) throw IoError("cannot move '" + path + "' aside: " + ec.message());
+  }
+  fs::rename(temp, target, ec);
+  if (ec) throw IoError("cannot rename '" + temp.string() + "' to '" + path + "': " + ec.message());
+  fs::remove_all(old, ec);
+}
+
+CheckpointStore::CheckpointStore(std::string dir, int keep_last)
+    : dir_(std::move(dir)), keep_last_(std::max(1, keep_last)) {}
+
+std::string CheckpointStore::save(int64_t step, const FolderContents& contents) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw IoError("cannot create checkpoint folder '" + dir_ + "': " + ec.message());
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%09lld", static_cast<long long>(step));
+  const std::string folder = (fs::path(dir_) / name).string();
+  write_folder(folder, contents);
+  write_file_atomically((fs::path(dir_) / "latest").string(), std::string(name) + "\n");
+  // Oldest first by name (zero-padded steps sort numerically).
+  std::vector<std::string> steps;
+  for (const auto& entry : fs::directory_iterator(dir_))
+    if (entry.is_directory() && entry.path().filename().string().rfind("step-", 0) == 0 &&
+        entry.path().extension().empty())
+      steps.push_back(entry.path().filename().string());
+  std::sort(steps.begin(), steps.end());
+  for (size_t i = 0; i + keep_last_ < steps.size(); ++i)
+    if (steps[i] != name) fs::remove_all(fs::path(dir_) / steps[i], ec);
+  return folder;
+}
+
+std::string CheckpointStore::latest() const {
+  std::ifstream in((fs::path(dir_) / "latest").string());
+  std::string name;
+  if (!(in >> name)) return "";
+  const fs::path folder = fs::path(dir_) / name;
+  if (!fs::exists(folder / ".complete")) return "";
+  return folder.string();
+}
+
+}  // namespace s2s

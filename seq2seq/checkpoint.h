@@ -1,0 +1,64 @@
+// Model folders and training checkpoints on disk (DESIGN.md "Files on disk").
+//   model folder: model.safetensors (parameters), config.yaml (the resolved recipe), and the
+//                 vocabulary files the recipe names: all a user needs to translate.
+//   checkpoint:   a model folder plus optimizer.safetensors (optimizer moments) and state.yaml
+//                 (step, epoch, data position, RNG, schedule and early-stopping state), so a
+//                 resumed run continues the same run.
+// A checkpoint is written whole into a temporary folder, every file fsynced, then renamed into
+// place, and only then named in the "latest" file: a crash at any moment leaves the previous
+// checkpoint intact and selected.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "seq2seq/layers/parameter.h"
+#include "seq2seq/tensor.h"
+
+namespace s2s {
+
+// Writes params (name -> value) to path as safetensors; metadata goes to "__metadata__".
+void save_parameters(const std::string& path, const std::vector<Parameter*>& params,
+                     const std::map<std::string, std::string>& metadata = {});
+// Loads every parameter of params from path: each must be present with its shape (f32/f64
+// converted to the parameter's dtype). A missing or misshapen tensor is an InputError naming
+// the parameter and the file; tensors in the file that no parameter wants are an error too
+// unless allow_unused (fine-tuning a model with a different head).
+void load_parameters(const std::string& path, const std::vector<Parameter*>& params,
+                     bool allow_unused = false);
+
+// Named tensors (optimizer state) to and from a safetensors file, same rules.
+void save_tensors(const std::string& path,
+                  const std::vector<std::pair<std::string, Tensor>>& tensors);
+void load_tensors(const std::string& path,
+                  const std::vector<std::pair<std::string, Tensor>>& tensors);
+
+// Files of a model or checkpoint folder: (file name in the folder, contents or source path).
+struct FolderContents {
+  std::vector<Parameter*> parameters;                       // -> model.safetensors
+  std::string config_yaml;                                  // -> config.yaml
+  std::vector<std::pair<std::string, std::string>> copies;  // (name, source path): vocab files
+  std::vector<std::pair<std::string, Tensor>> optimizer;    // -> optimizer.safetensors if any
+  std::string state_yaml;                                   // -> state.yaml if not empty
+};
+
+// Writes a complete folder at path atomically: into "<path>.tmp", then renamed over path (an
+// existing folder at path is replaced only once the new one is complete).
+void write_folder(const std::string& path, const FolderContents& contents);
+
+// Checkpoints under dir: "step-<N>" folders and a "latest" file naming the newest complete one.
+class CheckpointStore {
+ public:
+  explicit CheckpointStore(std::string dir, int keep_last = 3);
+  // Writes step-<step>, points latest at it, then deletes the oldest beyond keep_last.
+  std::string save(int64_t step, const FolderContents& contents);
+  // The folder latest names, or "" when there is none.
+  std::string latest() const;
+
+ private:
+  std::string dir_;
+  int keep_last_;
+};
+
+}  // namespace s2s
