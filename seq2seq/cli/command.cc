@@ -13,6 +13,9 @@ const std::vector<Command>& commands() {
        run_version},
       {"bleu", "corpus BLEU of a hypothesis file against references, as sacreBLEU computes it",
        run_bleu},
+      {"train", "train a translation model from a parallel corpus and a recipe", run_train},
+      {"translate", "translate text with a trained model, one output line per input line",
+       run_translate},
       {"vocab", "train a SentencePiece vocabulary; encode text to pieces or ids and decode back",
        run_vocab},
   };

@@ -38,7 +38,7 @@ TrainingInput parse_input(const std::string& spec) {
   return {spec, TrainingInput::kWholeLine};
 }
 
-int run_train(int argc, char** argv) {
+int run_vocab_train(int argc, char** argv) {
   po::options_description options("Options");
   std::vector<std::string> input_specs;
   std::string prefix, type = "unigram";
@@ -95,7 +95,7 @@ void add_io_options(po::options_description& options, std::string& model, std::s
       "output,o", po::value(&output)->default_value("-"), "output file (- for standard output)");
 }
 
-int run_encode(int argc, char** argv) {
+int run_vocab_encode(int argc, char** argv) {
   po::options_description options("Options");
   std::string model, input, output;
   add_io_options(options, model, input, output);
@@ -130,7 +130,7 @@ int run_encode(int argc, char** argv) {
   return 0;
 }
 
-int run_decode(int argc, char** argv) {
+int run_vocab_decode(int argc, char** argv) {
   po::options_description options("Options");
   std::string model, input, output;
   add_io_options(options, model, input, output);
@@ -183,9 +183,9 @@ int run_vocab(int argc, char** argv) {
               << "  decode  ids -> text, one line per line\n";
     return 0;
   }
-  if (command == "train") return run_train(argc - 1, argv + 1);
-  if (command == "encode") return run_encode(argc - 1, argv + 1);
-  if (command == "decode") return run_decode(argc - 1, argv + 1);
+  if (command == "train") return run_vocab_train(argc - 1, argv + 1);
+  if (command == "encode") return run_vocab_encode(argc - 1, argv + 1);
+  if (command == "decode") return run_vocab_decode(argc - 1, argv + 1);
   throw UsageError("s2s vocab: unknown command '" + command + "'; " + usage);
 }
 

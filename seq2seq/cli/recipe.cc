@@ -1,0 +1,130 @@
+// Recipe defaults, merging, validation and path resolution.
+#include "seq2seq/cli/recipe.h"
+
+#include <cstring>
+#include <filesystem>
+
+#include "seq2seq/error.h"
+
+namespace s2s::cli {
+
+const std::string& default_recipe() {
+  static const std::string text = R"(# s2s recipe defaults: every key a recipe may set.
+data:
+  train: ""               # parallel corpus: a TSV file (source<TAB>target)
+  valid: ""               # dev set, same format: validation loss and BLEU ("" = none)
+  on_bad_line: skip       # skip | fail: what a malformed corpus line does
+  max_length: 100         # longer pairs (in pieces) are dropped from training
+  batch_tokens: 4096      # padded target tokens per batch
+  max_sentences: 0        # sentences per batch cap (0 = none)
+  shuffle_buffer: 100000  # examples shuffled together while streaming
+  pool_size: 20000        # examples sorted by length together before batching
+  threads: 1              # threads encoding text to pieces
+vocab:
+  model: ""               # an existing SentencePiece model to use instead of training one
+  size: 8000              # pieces, special ones included
+  type: unigram           # unigram | bpe
+  character_coverage: 1.0 # 1.0 for alphabetic scripts, 0.9995 for CJK
+  max_sentences: 2000000  # training sample
+encoder:
+  embed_size: 256
+  hidden_size: 256        # per direction of the bidirectional bottom layer
+  layers: 2               # 1 bidirectional + (layers - 1) unidirectional
+  residual: true          # residual connections from the third layer on
+  dropout: 0.2
+decoder:
+  embed_size: 256
+  hidden_size: 512
+  layers: 1
+  attention: general      # general (Luong) | additive (Bahdanau)
+  attention_size: 0       # additive only; 0 = hidden_size
+  input_feeding: true
+  tie_embeddings: false   # output projection = target embedding (embed_size == hidden_size)
+  dropout: 0.2
+train:
+  learning_rate: 0.001
+  schedule: inverse_sqrt  # constant | inverse_sqrt | plateau
+  warmup_steps: 1000
+  decay_factor: 0.5       # plateau: rate multiplier...
+  decay_patience: 2       # ...after this many validations without improvement
+  min_learning_rate: 0.0
+  beta1: 0.9
+  beta2: 0.999
+  weight_decay: 0.0
+  clip_norm: 5.0
+  label_smoothing: 0.1
+  max_steps: 10000        # 0 = no limit (then max_epochs must be set)
+  max_epochs: 0
+  log_every: 100
+  valid_every: 1000
+  save_every: 0           # 0 = checkpoint at every validation
+  patience: 5             # validations without improvement before stopping (0 = never)
+  valid_metric: bleu      # bleu | perplexity
+  keep_checkpoints: 3
+  seed: 1
+  threads: 2              # CPU math threads
+  device: cpu             # cpu | cuda | cuda:N
+  freeze: []              # parameter name prefixes kept fixed (fine-tuning with --init-from)
+translate:
+  batch_size: 32          # sentences decoded together
+  max_length_factor: 2.0  # output length limit: factor * source length + 10
+)";
+  return text;
+}
+
+Overrides take_overrides(int& argc, char** argv) {
+  Overrides overrides;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    if (arg.rfind("--", 0) == 0 && name.find('.') != std::string::npos) {
+      const std::string key = name.substr(2);
+      if (eq != std::string::npos) {
+        overrides.emplace_back(key, arg.substr(eq + 1));
+      } else {
+        if (i + 1 >= argc) throw ConfigError("recipe key --" + key + " needs a value");
+        overrides.emplace_back(key, argv[++i]);
+      }
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argc = out;
+  return overrides;
+}
+
+namespace {
+void reject_unknown(const Config& defaults, const Config& given, const std::string& source) {
+  // unread_keys of a fresh Config lists all its leaves.
+  for (const std::string& key : given.unread_keys())
+    if (!defaults.has(key))
+      throw ConfigError(source + ": unknown recipe key '" + key +
+                        "' (s2s train --dump-config lists every key)");
+}
+}  // namespace
+
+Config load_recipe(const std::string& path, const Overrides& overrides) {
+  const Config defaults = Config::from_yaml_string(default_recipe(), "defaults");
+  Config config = defaults;
+  if (!path.empty()) {
+    const Config recipe = Config::from_yaml_file(path);
+    reject_unknown(defaults, recipe, path);
+    config.merge(recipe);
+  }
+  for (const auto& [key, value] : overrides) {
+    if (!defaults.has(key))
+      throw ConfigError("--" + key + ": unknown recipe key '" + key +
+                        "' (s2s train --dump-config lists every key)");
+    config.set(key, value, "--" + key);
+  }
+  return config;
+}
+
+std::string resolve_path(const std::string& recipe_path, const std::string& path) {
+  if (path.empty() || recipe_path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(recipe_path).parent_path() / path).lexically_normal().string();
+}
+
+}  // namespace s2s::cli
