@@ -7,16 +7,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-check-out}
 mkdir -p "$out"
-if [ -x .gpu/s2s_tests ]; then
-  bin=.gpu
-  cublas=$(ls /usr/local/cuda/lib64/libcublas.so.13 2>/dev/null ||
-           find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -n 1)
-  export LD_LIBRARY_PATH="$PWD/.gpu/lib:$(dirname "${cublas:-/usr/local/cuda/lib64/x}")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-else
+if [ ! -f .gpu/s2s-gpu.tar.xz ]; then  # a machine with the Debian toolchain: build here
   BUILD_DIR=build-gpu scripts/gpu-bundle.sh >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
-  bin=.gpu
-  export LD_LIBRARY_PATH="$PWD/.gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
+bin=$(mktemp -d)
+tar -C "$bin" -xJf .gpu/s2s-gpu.tar.xz
+cublas=$(ls /usr/local/cuda/lib64/libcublas.so.13 2>/dev/null ||
+         find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -n 1)
+export S2S_TEST_DATA_DIR="$bin/data"
+export LD_LIBRARY_PATH="$bin/lib:$(dirname "${cublas:-/usr/local/cuda/lib64/x}")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
 "$bin/s2s" version | tee "$out/version.txt"
 

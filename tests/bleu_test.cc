@@ -5,6 +5,7 @@
 #include "seq2seq/bleu.h"
 #include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
+#include "tests/test_util.h"
 
 namespace s2s {
 namespace {
@@ -50,7 +51,7 @@ TEST(Bleu, MismatchedStreamsAreAnError) {
 }
 
 std::vector<std::string> lines(const std::string& name) {
-  return read_lines(std::string(S2S_TEST_DATA_DIR) + "/bleu/" + name);
+  return read_lines(testing::test_data_dir() + "/bleu/" + name);
 }
 
 TEST(Bleu, MatchesSacreBleuOnTheTestCorpus) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <random>
 #include <string>
@@ -13,6 +14,13 @@
 #include "seq2seq/tensor.h"
 
 namespace s2s::testing {
+
+// tests/data: the build's source tree, or $S2S_TEST_DATA_DIR when the tests run elsewhere
+// (scripts/gpu-check.sh runs a packed test binary on another machine).
+inline std::string test_data_dir() {
+  const char* env = std::getenv("S2S_TEST_DATA_DIR");
+  return env && *env ? env : S2S_TEST_DATA_DIR;
+}
 
 // A CPU tensor of uniform values in [lo, hi) from a fixed seed.
 inline Tensor random_tensor(Shape shape, DType dtype, uint64_t seed, double lo = -1.0,
