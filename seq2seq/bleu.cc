@@ -249,7 +249,11 @@ std::string fixed(double v, int width) {
 }
 }  // namespace
 
-std::string BleuScore::format(int num_refs, bool lowercase, int width) const {
+std::string BleuScore::format(int width) const {
+  return "BLEU = " + fixed(score, width) + " " + verbose();
+}
+
+std::string BleuScore::format_with_signature(int num_refs, bool lowercase, int width) const {
   return "BLEU|" + signature(num_refs, lowercase) + " = " + fixed(score, width) + " " + verbose();
 }
 

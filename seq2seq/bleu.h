@@ -33,8 +33,11 @@ struct BleuScore {
   static std::string signature(int num_refs, bool lowercase);
   // "64.1/38.2/24.9/16.7 (BP = 1.000 ratio = 1.014 hyp_len = 1234 ref_len = 1217)"
   std::string verbose() const;
-  // sacreBLEU's text line: "BLEU|<signature> = 31.5 <verbose>"; width: decimals of the score.
-  std::string format(int num_refs, bool lowercase, int width = 1) const;
+  // sacreBLEU's score line, as Python's str(BLEUScore) prints it:
+  //   "BLEU = 23.41 55.1/29.8/17.2/10.6 (BP = 0.982 ratio = 0.982 hyp_len = 97 ref_len = 99)".
+  std::string format(int width = 2) const;
+  // sacreBLEU's command-line text line: "BLEU|<signature> = 23.4 <verbose>".
+  std::string format_with_signature(int num_refs, bool lowercase, int width = 1) const;
   // sacreBLEU's JSON object, with the same keys.
   std::string format_json(int num_refs, bool lowercase, int width = 1) const;
 };

@@ -46,6 +46,14 @@ TEST(Bleu, ClipsCountsAndPicksTheClosestShorterReference) {
   EXPECT_EQ(sentence_stats("a b c", {"a b c d", "a b"}).ref_len, 2);
 }
 
+TEST(Bleu, PlainFormatIsPythonSacreBleusScoreLine) {
+  const auto hyp = read_lines(testing::test_data_dir() + "/bleu/hyp.txt");
+  const auto ref = read_lines(testing::test_data_dir() + "/bleu/ref1.txt");
+  EXPECT_EQ(
+      corpus_bleu(hyp, {ref}).format(),
+      "BLEU = 71.87 90.7/84.4/79.4/76.7 (BP = 0.870 ratio = 0.878 hyp_len = 86 ref_len = 98)");
+}
+
 TEST(Bleu, MismatchedStreamsAreAnError) {
   EXPECT_THROW(corpus_bleu({"a", "b"}, {{"a"}}), InvalidArgument);
 }
@@ -58,19 +66,20 @@ TEST(Bleu, MatchesSacreBleuOnTheTestCorpus) {
   const auto hyp = lines("hyp.txt");
   const auto ref1 = lines("ref1.txt");
   const auto ref2 = lines("ref2.txt");
-  EXPECT_EQ(corpus_bleu(hyp, {ref1}).format(1, false),
+  EXPECT_EQ(corpus_bleu(hyp, {ref1}).format_with_signature(1, false),
             "BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:s2s-0.1.0 = 71.9 "
             "90.7/84.4/79.4/76.7 (BP = 0.870 ratio = 0.878 hyp_len = 86 ref_len = 98)");
-  EXPECT_EQ(corpus_bleu(hyp, {ref1, ref2}).format(2, false),
+  EXPECT_EQ(corpus_bleu(hyp, {ref1, ref2}).format_with_signature(2, false),
             "BLEU|nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:s2s-0.1.0 = 94.6 "
             "100.0/97.4/94.1/91.7 (BP = 0.988 ratio = 0.989 hyp_len = 86 ref_len = 87)");
-  EXPECT_EQ(corpus_bleu(hyp, {ref1}, true).format(1, true),
+  EXPECT_EQ(corpus_bleu(hyp, {ref1}, true).format_with_signature(1, true),
             "BLEU|nrefs:1|case:lc|eff:no|tok:13a|smooth:exp|version:s2s-0.1.0 = 72.1 "
             "91.9/84.4/79.4/76.7 (BP = 0.870 ratio = 0.878 hyp_len = 86 ref_len = 98)");
   // No 4-gram matches anywhere: sacreBLEU's 'exp' smoothing gives p4 = 100 / (2 * total4).
-  EXPECT_EQ(corpus_bleu(lines("nomatch4.hyp"), {lines("nomatch4.ref")}).format(1, false),
-            "BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:s2s-0.1.0 = 54.0 "
-            "100.0/80.0/66.7/50.0 (BP = 0.751 ratio = 0.778 hyp_len = 7 ref_len = 9)");
+  EXPECT_EQ(
+      corpus_bleu(lines("nomatch4.hyp"), {lines("nomatch4.ref")}).format_with_signature(1, false),
+      "BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:s2s-0.1.0 = 54.0 "
+      "100.0/80.0/66.7/50.0 (BP = 0.751 ratio = 0.778 hyp_len = 7 ref_len = 9)");
 }
 
 }  // namespace

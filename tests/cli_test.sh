@@ -32,8 +32,11 @@ expect_exit 0 "s2s version --help" -- "$s2s" version --help
 
 data=$(dirname "$0")/data/bleu
 expect_exit 0 "s2s bleu" -- "$s2s" bleu "$data/hyp.txt" "$data/ref1.txt" "$data/ref2.txt"
-grep -q "^BLEU|nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:s2s-[0-9.]* = 94.6 " /tmp/s2s_cli_out.$$ ||
+grep -q "^BLEU = 94.6[0-9] 100.0/97.4/94.1/91.7 (BP = 0.988 ratio = 0.989 hyp_len = 86 ref_len = 87)$" /tmp/s2s_cli_out.$$ ||
   fail "s2s bleu: unexpected output: $(cat /tmp/s2s_cli_out.$$)"
+expect_exit 0 "s2s bleu -f text" -- "$s2s" bleu -f text "$data/hyp.txt" "$data/ref1.txt" "$data/ref2.txt"
+grep -q "^BLEU|nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:s2s-[0-9.]* = 94.6 " /tmp/s2s_cli_out.$$ ||
+  fail "s2s bleu -f text: unexpected output: $(cat /tmp/s2s_cli_out.$$)"
 expect_exit 0 "s2s bleu -b from stdin" -- sh -c "\"$s2s\" bleu -b -w 2 - \"$data/ref1.txt\" < \"$data/hyp.txt\""
 [ "$(cat /tmp/s2s_cli_out.$$)" = "71.87" ] || fail "s2s bleu -b: got '$(cat /tmp/s2s_cli_out.$$)'"
 printf 'good line\nbad \377 line\n' > /tmp/s2s_cli_bad.$$

@@ -14,14 +14,16 @@ namespace s2s::cli {
 int run_bleu(int argc, char** argv) {
   po::options_description options("Options");
   std::vector<std::string> files;
-  int width = 1;
-  std::string format = "text";
+  int width = -1;
+  std::string format = "plain";
   options.add_options()("files", po::value(&files)->composing(),
                         "HYP REF... (HYP may be - for standard input)")(
       "lowercase,l", po::bool_switch(), "compare lowercased text (sacreBLEU -lc)")(
       "score-only,b", po::bool_switch(), "print only the score")(
-      "width,w", po::value(&width)->default_value(1), "decimals of the score (sacreBLEU -w)")(
-      "format,f", po::value(&format)->default_value("text"), "text | json (sacreBLEU -f)");
+      "width,w", po::value(&width), "decimals of the score (default: 2 plain, 1 text and json)")(
+      "format,f", po::value(&format)->default_value("plain"),
+      "plain: 'BLEU = 23.41 55.1/29.8/17.2/10.6 (BP = ...)' as Python's sacrebleu prints a "
+      "score; text: with sacreBLEU's signature, as its command line prints; json: as its -f json");
   po::positional_options_description positional;
   positional.add("files", -1);
   po::variables_map values;
@@ -29,9 +31,10 @@ int run_bleu(int argc, char** argv) {
     return 0;
   if (files.size() < 2)
     throw UsageError("s2s bleu: needs a hypothesis file and at least one reference file");
-  if (format != "text" && format != "json")
-    throw UsageError("s2s bleu: --format must be text or json, got '" + format + "'");
-  if (width < 0 || width > 10) throw UsageError("s2s bleu: --width must be between 0 and 10");
+  if (format != "plain" && format != "text" && format != "json")
+    throw UsageError("s2s bleu: --format must be plain, text or json, got '" + format + "'");
+  if (width < 0) width = format == "plain" ? 2 : 1;
+  if (width > 10) throw UsageError("s2s bleu: --width must be between 0 and 10");
   const bool lowercase = values["lowercase"].as<bool>();
 
   const std::vector<std::string> hypotheses = read_lines(files[0]);
@@ -51,8 +54,10 @@ int run_bleu(int argc, char** argv) {
     std::cout << score.score << "\n";
   } else if (format == "json") {
     std::cout << score.format_json(num_refs, lowercase, width) << "\n";
+  } else if (format == "text") {
+    std::cout << score.format_with_signature(num_refs, lowercase, width) << "\n";
   } else {
-    std::cout << score.format(num_refs, lowercase, width) << "\n";
+    std::cout << score.format(width) << "\n";
   }
   return 0;
 }
