@@ -55,6 +55,7 @@ train:
   label_smoothing: 0.1
   max_steps: 10000        # 0 = no limit (then max_epochs must be set)
   max_epochs: 0
+  max_minutes: 0          # stop after this much training time (0 = no limit)
   log_every: 100
   valid_every: 1000
   save_every: 0           # 0 = checkpoint at every validation

@@ -28,12 +28,26 @@ bool overridden(const Overrides& overrides, const std::string& key) {
   return false;
 }
 
+// A corpus key: one TSV path, or a list of two aligned files (source, target).
+std::vector<std::string> corpus_paths(const Config& config, const std::string& key) {
+  std::vector<std::string> paths;
+  try {
+    paths = {config.get<std::string>(key)};
+  } catch (const ConfigError&) {
+    paths = config.get<std::vector<std::string>>(key);
+    if (paths.size() != 2)
+      throw ConfigError(key + " must be one TSV file or a list of two aligned files, got " +
+                        std::to_string(paths.size()) + " files");
+  }
+  return paths;
+}
+
 // Source and target sides of a TSV corpus, for BLEU.
-void read_pairs(const std::string& path, std::vector<std::string>& sources,
+void read_pairs(const std::vector<std::string>& paths, std::vector<std::string>& sources,
                 std::vector<std::string>& targets) {
   data::CorpusOptions options;
   options.report = [](const data::BadLine&) {};  // reported when the batches are read
-  data::ParallelCorpus corpus({path}, options);
+  data::ParallelCorpus corpus(paths, options);
   data::SentencePair pair;
   while (corpus.next(pair)) {
     sources.push_back(pair.source);
@@ -69,6 +83,7 @@ TrainerOptions trainer_options(const Config& c, const std::string& output) {
   t.label_smoothing = c.get<double>("train.label_smoothing");
   t.max_steps = c.get<int64_t>("train.max_steps");
   t.max_epochs = c.get<int64_t>("train.max_epochs");
+  t.max_minutes = c.get<double>("train.max_minutes");
   t.log_every = std::max<int64_t>(1, c.get<int64_t>("train.log_every"));
   t.valid_every = c.get<int64_t>("train.valid_every");
   t.save_every = c.get<int64_t>("train.save_every");
@@ -98,16 +113,21 @@ int run_train(int argc, char** argv) {
                      options, argc, argv, values))
     return 0;
   Config config = load_recipe(recipe, overrides);
-  for (const char* key : {"data.train", "data.valid", "vocab.model"})
-    if (!overridden(overrides, key))
-      config.set(key, "\"" + resolve_path(recipe, config.get<std::string>(key)) + "\"");
+  for (const char* key : {"data.train", "data.valid", "vocab.model"}) {
+    if (overridden(overrides, key)) continue;  // command-line paths are relative to the shell
+    std::vector<std::string> paths = corpus_paths(config, key);
+    std::string yaml = "[";
+    for (size_t i = 0; i < paths.size(); ++i)
+      yaml += (i ? ", \"" : "\"") + resolve_path(recipe, paths[i]) + "\"";
+    config.set(key, paths.size() == 1 ? yaml.substr(1) : yaml + "]");
+  }
   if (values["dump-config"].as<bool>()) {
     std::cout << config.to_yaml();
     return 0;
   }
   if (output.empty()) throw UsageError("s2s train: --output DIR is required");
-  const std::string train_path = config.get<std::string>("data.train");
-  if (train_path.empty())
+  const std::vector<std::string> train_paths = corpus_paths(config, "data.train");
+  if (train_paths.front().empty())
     throw ConfigError("data.train is not set: name the training corpus in the recipe");
   set_num_threads(config.get<int>("train.threads"));
   const Device device = Device::parse(config.get<std::string>("train.device"));
@@ -142,10 +162,15 @@ int run_train(int argc, char** argv) {
     sp.character_coverage = config.get<double>("vocab.character_coverage");
     sp.max_sentences = static_cast<size_t>(config.get<int64_t>("vocab.max_sentences"));
     sp.seed = static_cast<uint64_t>(config.get<int64_t>("train.seed"));
-    std::cerr << "training a " << sp.vocab_size << "-piece vocabulary on " << train_path << "\n";
-    const auto stats = train_sentencepiece(
-        {{train_path, TrainingInput::kSource}, {train_path, TrainingInput::kTarget}}, sp,
-        (out / "vocab").string());
+    std::cerr << "training a " << sp.vocab_size << "-piece vocabulary on " << train_paths.front()
+              << "\n";
+    std::vector<TrainingInput> inputs;
+    if (train_paths.size() == 1)
+      inputs = {{train_paths[0], TrainingInput::kSource}, {train_paths[0], TrainingInput::kTarget}};
+    else
+      inputs = {{train_paths[0], TrainingInput::kWholeLine},
+                {train_paths[1], TrainingInput::kWholeLine}};
+    const auto stats = train_sentencepiece(inputs, sp, (out / "vocab").string());
     std::cerr << "vocabulary: " << stats.vocab_size << " pieces from " << stats.sentences
               << " sentences\n";
   }
@@ -171,30 +196,28 @@ int run_train(int argc, char** argv) {
       data::parse_on_bad_line(config.get<std::string>("data.on_bad_line"));
   auto encode = [vocab](const std::string& text) { return vocab->encode(text); };
   data::Batcher train(
-      [train_path, on_bad_line](int64_t epoch) {
+      [train_paths, on_bad_line](int64_t epoch) {
         data::CorpusOptions c;
         c.on_bad_line = on_bad_line;
         if (epoch > 0) c.report = [](const data::BadLine&) {};  // reported in the first epoch
-        return std::make_unique<data::ParallelCorpus>(std::vector{train_path}, c);
+        return std::make_unique<data::ParallelCorpus>(train_paths, c);
       },
       encode, encode, batching);
 
   std::vector<data::Batch> valid_batches;
   std::vector<std::string> valid_sources, valid_targets;
-  const std::string valid_path = config.get<std::string>("data.valid");
-  if (!valid_path.empty()) {
+  const std::vector<std::string> valid_paths = corpus_paths(config, "data.valid");
+  if (!valid_paths.front().empty()) {
     data::BatcherOptions in_order = batching;
     in_order.in_order = true;
     in_order.shuffle = false;
     data::Batcher valid(
-        [valid_path](int64_t) {
-          return std::make_unique<data::ParallelCorpus>(std::vector{valid_path});
-        },
+        [valid_paths](int64_t) { return std::make_unique<data::ParallelCorpus>(valid_paths); },
         encode, encode, in_order);
     data::Batch batch;
     while (valid.next(batch))
       valid_batches.push_back(batch);
-    read_pairs(valid_path, valid_sources, valid_targets);
+    read_pairs(valid_paths, valid_sources, valid_targets);
   }
 
   TrainerHooks hooks;

@@ -41,6 +41,8 @@ const char* stop_reason_name(StopReason reason) {
       return "reached train.max_steps";
     case StopReason::max_epochs:
       return "reached train.max_epochs";
+    case StopReason::max_minutes:
+      return "reached train.max_minutes";
     case StopReason::early_stopping:
       return "early stopping (no improvement within patience)";
     case StopReason::interrupted:
@@ -66,8 +68,10 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
       dtype_(params_.front()->value.dtype()),
       device_(params_.front()->value.device()) {
   S2S_CHECK_AS(ConfigError, !options_.output_dir.empty(), "train: an output folder is required");
-  S2S_CHECK_AS(ConfigError, options_.max_steps > 0 || options_.max_epochs > 0,
-               "train: set train.max_steps or train.max_epochs (both are 0: it would never stop)");
+  S2S_CHECK_AS(ConfigError,
+               options_.max_steps > 0 || options_.max_epochs > 0 || options_.max_minutes > 0,
+               "train: set train.max_steps, train.max_epochs or train.max_minutes (all are 0: it "
+               "would never stop)");
   S2S_CHECK_AS(ConfigError,
                options_.valid_metric == "perplexity" || options_.valid_metric == "bleu",
                "train.valid_metric must be perplexity or bleu, got '", options_.valid_metric, "'");
@@ -261,6 +265,10 @@ TrainingSummary Trainer::run() {
     }
     if (stop_requested()) {
       summary.reason = StopReason::interrupted;
+      break;
+    }
+    if (options_.max_minutes > 0 && progress.elapsed_seconds() >= 60 * options_.max_minutes) {
+      summary.reason = StopReason::max_minutes;
       break;
     }
     if (!train_.next(batch)) {

@@ -27,6 +27,7 @@ struct TrainerOptions {
   double label_smoothing = 0.1;  // eps of the smoothed cross-entropy
   int64_t max_steps = 0;         // stop after this many updates; 0: no limit
   int64_t max_epochs = 0;        // stop after this many passes over the data; 0: no limit
+  double max_minutes = 0;        // stop after this much wall-clock training time; 0: no limit
   int64_t log_every = 100;       // a log line every N steps
   int64_t valid_every = 1000;    // validate every N steps (and at the end); 0: never
   int64_t save_every = 0;        // checkpoint every N steps; 0: at every validation
@@ -48,7 +49,7 @@ struct TrainerHooks {
   std::function<void(const std::string&)> log;
 };
 
-enum class StopReason { max_steps, max_epochs, early_stopping, interrupted };
+enum class StopReason { max_steps, max_epochs, max_minutes, early_stopping, interrupted };
 const char* stop_reason_name(StopReason reason);
 
 struct TrainingSummary {
