@@ -155,6 +155,20 @@ std::string CheckpointStore::save(int64_t step, const FolderContents& contents) 
   return folder;
 }
 
+std::vector<std::string> CheckpointStore::all() const {
+  std::vector<std::string> folders;
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) return folders;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("step-", 0) == 0 && entry.path().extension().empty() &&
+        fs::exists(entry.path() / ".complete"))
+      folders.push_back(entry.path().string());
+  }
+  std::sort(folders.rbegin(), folders.rend());
+  return folders;
+}
+
 std::string CheckpointStore::latest() const {
   std::ifstream in((fs::path(dir_) / "latest").string());
   std::string name;

@@ -55,6 +55,8 @@ class CheckpointStore {
   std::string save(int64_t step, const FolderContents& contents);
   // The folder latest names, or "" when there is none.
   std::string latest() const;
+  // Every complete checkpoint folder, newest first (the fallbacks when the latest is damaged).
+  std::vector<std::string> all() const;
 
  private:
   std::string dir_;

@@ -36,7 +36,12 @@ bool LineReader::next(std::string& line) {
     any = true;
     if (c == '\n') break;
     if (line.size() >= max_line_bytes_) {
+      // Consume the rest of the line first, so a caller that skips bad lines goes on at the
+      // next line with the right number.
+      while ((c = std::getc(file_)) != EOF && c != '\n') {
+      }
       ++line_number_;
+      line.clear();
       throw InputError(location() + ": line longer than " + std::to_string(max_line_bytes_) +
                        " bytes");
     }

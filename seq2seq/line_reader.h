@@ -20,7 +20,8 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // Reads the next line into line; false at the end of the file.
+  // Reads the next line into line; false at the end of the file. After an InputError (invalid
+  // UTF-8, over-long line) the reader stands at the next line, so a caller may skip and go on.
   bool next(std::string& line);
 
   const std::string& path() const { return path_; }

@@ -39,7 +39,13 @@ Corpus read_corpus(const std::vector<TrainingInput>& inputs, const SentencePiece
   std::string line, sentence;
   for (const TrainingInput& input : inputs) {
     LineReader reader(input.path);
-    while (reader.next(line)) {
+    for (;;) {
+      try {
+        if (!reader.next(line)) break;
+      } catch (const InputError&) {
+        if (options.skip_bad_lines) continue;
+        throw;
+      }
       ++corpus.lines_read;
       if (options.on_progress && options.progress_every > 0 &&
           corpus.lines_read % options.progress_every == 0)
@@ -47,9 +53,11 @@ Corpus read_corpus(const std::vector<TrainingInput>& inputs, const SentencePiece
       std::string_view text = line;
       if (input.column != TrainingInput::kWholeLine) {
         const size_t tab = text.find('\t');
-        if (tab == std::string_view::npos || text.find('\t', tab + 1) != std::string_view::npos)
+        if (tab == std::string_view::npos || text.find('\t', tab + 1) != std::string_view::npos) {
+          if (options.skip_bad_lines) continue;
           throw InputError(reader.location() +
                            ": expected `source<TAB>target` (exactly one tab) in a parallel corpus");
+        }
         text = input.column == TrainingInput::kSource ? text.substr(0, tab) : text.substr(tab + 1);
       }
       try {

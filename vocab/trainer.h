@@ -45,6 +45,10 @@ struct SentencePieceOptions {
   uint64_t seed = 1;
   int num_threads = 2;   // threads SentencePiece trains with (1..128)
   bool verbose = false;  // let SentencePiece log its progress to stderr
+  // true: a malformed line (no or several tabs in a TSV, invalid UTF-8, over-long) is left out
+  // of the sample instead of stopping training; for corpora read with on_bad_line: skip, whose
+  // reader reports those lines itself. Default false: every bad line is an InputError.
+  bool skip_bad_lines = false;
   // Called every progress_every lines read, with the number read so far (0: never).
   std::function<void(size_t lines_read)> on_progress;
   size_t progress_every = 1'000'000;

@@ -138,12 +138,8 @@ int run_train(int argc, char** argv) {
   if (!resume && !store.latest().empty())
     throw ConfigError("'" + output + "' already holds a training run (" + store.latest() +
                       "): pass --resume to continue it, or choose another --output");
-  std::string checkpoint;
-  if (resume) {
-    checkpoint = store.latest();
-    if (checkpoint.empty())
-      throw ConfigError("--resume: '" + output + "' has no checkpoint to continue from");
-  }
+  if (resume && store.all().empty())
+    throw ConfigError("--resume: '" + output + "' has no checkpoint to continue from");
   fs::create_directories(out);
 
   // The vocabulary: the recipe's, the initial model's, this run's (resume), or trained now.
@@ -162,6 +158,8 @@ int run_train(int argc, char** argv) {
     sp.character_coverage = config.get<double>("vocab.character_coverage");
     sp.max_sentences = static_cast<size_t>(config.get<int64_t>("vocab.max_sentences"));
     sp.seed = static_cast<uint64_t>(config.get<int64_t>("train.seed"));
+    sp.skip_bad_lines = data::parse_on_bad_line(config.get<std::string>("data.on_bad_line")) ==
+                        data::OnBadLine::skip;
     std::cerr << "training a " << sp.vocab_size << "-piece vocabulary on " << train_paths.front()
               << "\n";
     std::vector<TrainingInput> inputs;
@@ -235,7 +233,22 @@ int run_train(int argc, char** argv) {
     trainer_opts.valid_metric = "perplexity";
   Trainer trainer(*model.encoder, *model.decoder, train, std::move(valid_batches), trainer_opts,
                   hooks);
-  if (resume) trainer.resume(checkpoint);
+  if (resume) {
+    // The newest checkpoint that loads; a damaged one (truncated by a full disk, edited by
+    // hand) is reported and the one before it used.
+    bool resumed = false;
+    for (const std::string& folder : store.all()) {
+      try {
+        trainer.resume(folder);
+        resumed = true;
+        break;
+      } catch (const Error& e) {
+        std::cerr << "s2s train: warning: checkpoint " << folder << " is unusable (" << e.what()
+                  << "); trying the one before it\n";
+      }
+    }
+    if (!resumed) throw InputError("--resume: no usable checkpoint in '" + output + "'");
+  }
   install_stop_handlers();
   const TrainingSummary summary = trainer.run();
   std::cerr << "s2s train: " << summary.steps << " steps, " << stop_reason_name(summary.reason);
