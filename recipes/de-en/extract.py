@@ -42,7 +42,7 @@ Details the rules leave open, decided here:
     all go, brackets of one kind inside another kind go with their container, and an
     unmatched bracket stays. An annotation is replaced by nothing (the squeeze then removes
     the double space it leaves).
-  * /ABBR/: a '/', one upper-case letter (any Unicode upper-case letter, e.g. /ÖBB/), then
+  * /ABBR/: a '/', one upper-case letter (Unicode upper case below U+3000, e.g. /ÖBB/), then
     zero or more letters, digits, '.', '&' or '-' (Unicode letters and digits), then '/'. It is matched wherever it occurs, as the rule says, also inside
     a word ('Angst/Furcht/Sorge' loses '/Furcht/'); lower-case '/er/', '/he/' stay.
   * Squeezing: every run of whitespace characters other than the tab becomes one space, and
@@ -77,22 +77,20 @@ def fnv1a64(data: bytes) -> int:
 
 # Innermost annotations: a bracket pair with no bracket of its own kind inside.
 _BRACKETS = re.compile(r"\{[^{}]*\}|\[[^\[\]]*\]|<[^<>]*>|\([^()]*\)")
-# /ABBR/: '/', an upper-case letter, letters/digits/./&/-, '/'. Python's re has no \p{Lu};
-# [^\W\d_] is "any letter", and the replacement below checks that the first one is upper case.
-_ABBR = re.compile(r"/(?=[^\W\d_])(?:[^\W_]|[.&-])*/")
+# /ABBR/: '/', an upper-case letter, letters/digits/./&/-, '/'. Python's re has no \p{Lu}, so
+# the upper-case letters below U+3000 (Latin, Greek, Cyrillic, ...) are listed; [^\W_] is a
+# letter or digit.
+_UPPER = "".join(re.escape(chr(c)) for c in range(0x3000) if chr(c).isupper())
+_ABBR = re.compile(r"/[" + _UPPER + r"](?:[^\W_]|[.&-])*/")
 # Whitespace other than the tab.
 _SPACES = re.compile(r"[^\S\t]+")
-
-
-def _drop_abbr(match: re.Match) -> str:
-    return "" if match.group(0)[1].isupper() else match.group(0)
 
 
 def clean(part: str) -> str:
     """Rule 2 on one part: first alternative, annotations deleted, whitespace squeezed."""
     text = part.split("; ", 1)[0]
     while True:
-        new = _ABBR.sub(_drop_abbr, _BRACKETS.sub("", text))
+        new = _ABBR.sub("", _BRACKETS.sub("", text))
         if new == text:
             break
         text = new

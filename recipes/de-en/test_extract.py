@@ -149,6 +149,7 @@ def main():
     # clean() on its own.
     for part, want in [("(a (b [c] d) e) f", "f"), ("x [a (b] c)", "x c)"),
                        ("Wort /Abc-1.&x/ hier", "Wort hier"), ("a /b/ c", "a /b/ c"),
+                       ("er/sie/EU/ x", "er/sie x"), ("a /Ωm/ b", "a b"),
                        (" a\u00a0 b ", "a b"), ("a\tb", "a\tb"), ("{m}; Hund", "")]:
         check(f"clean({part!r})", clean(part) == want, f"{clean(part)!r} != {want!r}")
 
