@@ -95,4 +95,25 @@ void sgd_step(Tensor&, const Tensor&, Tensor*, const ops::SgdArgs&) {
   unavailable();
 }
 
+void lstm_cell_fwd(Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, Tensor&,
+                   Tensor&) {
+  unavailable();
+}
+void lstm_cell_bwd(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                   const Tensor&, Tensor&, Tensor&, Tensor&, Tensor&) {
+  unavailable();
+}
+void lstm_output_fwd(const Tensor&, const Tensor&, Tensor&, int64_t) {
+  unavailable();
+}
+void lstm_output_bwd(const Tensor&, const Tensor&, int64_t, Tensor&) {
+  unavailable();
+}
+void masked_mean_fwd(const Tensor&, const Tensor&, Tensor&) {
+  unavailable();
+}
+void masked_mean_bwd(const Tensor&, const Tensor&, Tensor&) {
+  unavailable();
+}
+
 }  // namespace s2s::cuda

@@ -66,4 +66,14 @@ double sum_squares(const Tensor& t);  // sum of x^2 over every element, in doubl
 void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const ops::AdamArgs& args);
 void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buffer, const ops::SgdArgs& args);
 
+void lstm_cell_fwd(Tensor& gates, const Tensor& bias, const Tensor& c_prev, const Tensor& h_prev,
+                   const Tensor& mask, Tensor& c, Tensor& h);
+void lstm_cell_bwd(const Tensor& gates, const Tensor& c_prev, const Tensor& c, const Tensor& mask,
+                   const Tensor& dh, const Tensor& dc, Tensor& dgates, Tensor& dc_prev,
+                   Tensor& dh_carry, Tensor& dbias);
+void lstm_output_fwd(const Tensor& h, const Tensor& mask, Tensor& out, int64_t column);
+void lstm_output_bwd(const Tensor& d_out, const Tensor& mask, int64_t column, Tensor& dh);
+void masked_mean_fwd(const Tensor& x, const Tensor& mask, Tensor& out);
+void masked_mean_bwd(const Tensor& dout, const Tensor& mask, Tensor& dx);
+
 }  // namespace s2s::cuda

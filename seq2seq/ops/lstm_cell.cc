@@ -2,6 +2,7 @@
 #include "seq2seq/ops/lstm_cell.h"
 
 #include "seq2seq/cpu/lstm_cell_cpu.h"
+#include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
 
 namespace s2s::ops {
@@ -38,7 +39,8 @@ void lstm_cell_fwd(Tensor& gates, const Tensor& bias, const Tensor& c_prev, cons
   check::same_kind(op, "c_prev", c_prev, "h", h);
   optional(op, "bias", bias, "c_prev", c_prev, {4 * hidden});
   optional(op, "mask", mask, "c_prev", c_prev, {batch});
-  check::cpu_only(op, c_prev);
+  if (c_prev.device().is_cuda())
+    return cuda::lstm_cell_fwd(gates, bias, c_prev, h_prev, mask, c, h);
   dispatch_floating(c_prev.dtype(), [&]<typename T>() {
     cpu::lstm_cell_fwd<T>(batch, hidden, gates.data<T>(), optional_data<T>(bias), c_prev.data<T>(),
                           h_prev.data<T>(), optional_data<T>(mask), c.data<T>(), h.data<T>());
@@ -69,7 +71,8 @@ void lstm_cell_bwd(const Tensor& gates, const Tensor& c_prev, const Tensor& c, c
   optional(op, "dbias", dbias, "c_prev", c_prev, {4 * hidden});
   S2S_CHECK(dh_carry.defined() || !mask.defined(), op,
             ": dh_carry is undefined, but a mask is given (padded rows carry dh through it)");
-  check::cpu_only(op, c_prev);
+  if (c_prev.device().is_cuda())
+    return cuda::lstm_cell_bwd(gates, c_prev, c, mask, dh, dc, dgates, dc_prev, dh_carry, dbias);
   dispatch_floating(c_prev.dtype(), [&]<typename T>() {
     cpu::lstm_cell_bwd<T>(batch, hidden, gates.data<T>(), c_prev.data<T>(), c.data<T>(),
                           optional_data<T>(mask), dh.data<T>(), optional_data<T>(dc),
@@ -89,7 +92,7 @@ void lstm_output_fwd(const Tensor& h, const Tensor& mask, Tensor& out, int64_t c
   optional(op, "mask", mask, "h", h, {steps, batch});
   S2S_CHECK_SHAPE(column >= 0 && column + hidden <= out.dim(2), op, ": columns [", column, ", ",
                   column + hidden, ") do not fit out ", out.str());
-  check::cpu_only(op, h);
+  if (h.device().is_cuda()) return cuda::lstm_output_fwd(h, mask, out, column);
   dispatch_floating(h.dtype(), [&]<typename T>() {
     cpu::lstm_output_fwd<T>(steps * batch, hidden, h.data<T>(), optional_data<T>(mask),
                             out.data<T>(), out.dim(2), column);
@@ -106,7 +109,7 @@ void lstm_output_bwd(const Tensor& d_out, const Tensor& mask, int64_t column, Te
   optional(op, "mask", mask, "dh", dh, {steps, batch});
   S2S_CHECK_SHAPE(column >= 0 && column + hidden <= d_out.dim(2), op, ": columns [", column, ", ",
                   column + hidden, ") do not fit d_out ", d_out.str());
-  check::cpu_only(op, dh);
+  if (dh.device().is_cuda()) return cuda::lstm_output_bwd(d_out, mask, column, dh);
   dispatch_floating(dh.dtype(), [&]<typename T>() {
     cpu::lstm_output_bwd<T>(steps * batch, hidden, d_out.data<T>(), d_out.dim(2), column,
                             optional_data<T>(mask), dh.data<T>());
