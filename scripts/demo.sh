@@ -28,7 +28,7 @@ echo
 data=recipes/de-en/data
 recipes/de-en/prepare.sh "$data"
 echo
-echo "== training for $minutes minutes (recipes/de-en/hour.yaml) into $output"
+echo "== training for $minutes minute(s) (recipes/de-en/hour.yaml) into $output"
 "$s2s" train --recipe recipes/de-en/hour.yaml --output "$output" --train.max_minutes "$minutes"
 
 echo
