@@ -4,19 +4,13 @@
 // padding costs nothing and garbage (even NaN) in padded rows cannot leak into results.
 #include "seq2seq/cpu/attention_cpu.h"
 
-#include <Eigen/Core>
+#include "seq2seq/cpu/eigen_maps.h"
+
 #include <cmath>
 #include <limits>
 #include <vector>
 
 namespace s2s::cpu {
-namespace {
-template <typename T>
-using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <typename T>
-using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-}  // namespace
-
 template <typename T>
 int64_t first_empty_column(const T* mask, int64_t s, int64_t b) {
   for (int64_t j = 0; j < b; ++j) {

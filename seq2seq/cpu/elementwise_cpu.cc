@@ -1,14 +1,10 @@
 // CPU elementwise bodies: Eigen array expressions, which vectorise (tanh included) for f32/f64.
 #include "seq2seq/cpu/elementwise_cpu.h"
 
-#include <Eigen/Core>
+#include "seq2seq/cpu/eigen_maps.h"
 
 namespace s2s::cpu {
 namespace {
-template <typename T>
-using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <typename T>
-using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <typename T>
 using Rows = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 template <typename T>

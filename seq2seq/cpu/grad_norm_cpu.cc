@@ -5,7 +5,8 @@
 // non-finite norm.
 #include "seq2seq/cpu/grad_norm_cpu.h"
 
-#include <Eigen/Core>
+#include "seq2seq/cpu/eigen_maps.h"
+
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -14,14 +15,13 @@ namespace s2s::cpu {
 
 template <typename T>
 double sum_squares(const T* x, int64_t n) {
-  using Vec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
   if constexpr (std::is_same_v<T, double>) {
-    return Vec(x, n).square().sum();
+    return ConstVec<T>(x, n).square().sum();
   } else {
     constexpr int64_t kBlock = 256;
     double total = 0;
     for (int64_t i = 0; i < n; i += kBlock) {
-      const Vec block(x + i, std::min(kBlock, n - i));
+      const ConstVec<T> block(x + i, std::min(kBlock, n - i));
       const double s = block.square().sum();
       total += std::isinf(s) ? block.template cast<double>().square().sum() : s;
     }

@@ -3,17 +3,11 @@
 // one of them, tanh and logistic included (rational approximations for float, a few ulp).
 #include "seq2seq/cpu/lstm_cell_cpu.h"
 
-#include <Eigen/Core>
+#include "seq2seq/cpu/eigen_maps.h"
+
 #include <algorithm>
 
 namespace s2s::cpu {
-namespace {
-template <typename T>
-using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <typename T>
-using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-}  // namespace
-
 template <typename T>
 void lstm_cell_fwd(int64_t batch, int64_t hidden, T* gates, const T* bias, const T* c_prev,
                    const T* h_prev, const T* mask, T* c, T* h) {

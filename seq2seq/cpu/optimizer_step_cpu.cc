@@ -3,7 +3,8 @@
 // tensor from memory four times.
 #include "seq2seq/cpu/optimizer_step_cpu.h"
 
-#include <Eigen/Core>
+#include "seq2seq/cpu/eigen_maps.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -11,10 +12,6 @@ namespace s2s::cpu {
 namespace {
 // 2048 elements x 4 arrays x 8 bytes = 64 KiB at most: within L1/L2 on the CPUs we run on.
 constexpr int64_t kBlock = 2048;
-template <typename T>
-using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <typename T>
-using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 }  // namespace
 
 template <typename T>
