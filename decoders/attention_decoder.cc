@@ -192,8 +192,6 @@ Tensor AttentionDecoder::run_forward(const Memory& memory, const Tensor& target_
   const bool drop = training() && o.dropout > 0;
   S2S_CHECK(!drop || rng, "AttentionDecoder: dropout in training needs an Rng");
   Cache& k = cache_;
-  k.steps = u;
-  k.batch = b;
   k.gates.resize(num_layers);
   k.h.resize(num_layers);
   k.c.resize(num_layers);

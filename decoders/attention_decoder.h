@@ -69,7 +69,6 @@ class AttentionDecoder : public Decoder {
   };
   // Everything the backward pass reads, per batch (reused while shapes repeat).
   struct Cache {
-    int64_t steps = 0, batch = 0;
     Tensor embedded;                    // [U, B, E] after dropout
     Tensor embed_dropout;               // [U, B, E] or undefined
     std::vector<Tensor> gates;          // per layer [U, B, 4H]: activations, then gradients

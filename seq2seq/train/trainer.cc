@@ -134,7 +134,6 @@ void Trainer::train_step(const data::Batch& batch) {
   interval_loss_ += result.loss.loss;
   interval_nll_ += result.loss.nll;
   interval_tokens_ += result.loss.tokens;
-  interval_source_tokens_ += batch.source_tokens;
 }
 
 std::pair<double, double> Trainer::validation_loss() {
@@ -294,7 +293,6 @@ TrainingSummary Trainer::run() {
           format("%.3g", schedule_.rate(step_)) + " | elapsed " +
           Progress::format_duration(progress.elapsed_seconds()));
       interval_loss_ = interval_nll_ = interval_tokens_ = 0;
-      interval_source_tokens_ = 0;
       interval_start = now;
     }
     progress.update(step_, "epoch " + std::to_string(epoch_ + 1));

@@ -111,8 +111,6 @@ class Trainer {
   int stalled_ = 0;
   // Since the last log line.
   double interval_loss_ = 0, interval_tokens_ = 0, interval_nll_ = 0;
-  int64_t interval_source_tokens_ = 0;
-  double interval_seconds_ = 0;
   double last_loss_ = 0;
 };
 
