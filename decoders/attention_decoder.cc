@@ -74,18 +74,27 @@ Tensor rows(const Tensor& t) {
 
 class AttentionDecoderState : public DecoderState {
  public:
-  std::vector<Tensor> h, c;  // per layer [N, H]
-  Tensor feed;               // [N, H]
-  Attention::Prepared attention;
+  std::vector<Tensor> h, c;       // per layer [N, H]
+  Tensor feed;                    // [N, H]
+  Attention::Prepared attention;  // what row i attends over: column columns[i] of `prepared`
+  Attention::Prepared prepared;   // memory, mask and keys of the batch, computed once
+  std::vector<int32_t> columns;
 
   void select(const std::vector<int32_t>& keep) override {
     for (auto* list : {&h, &c})
       for (Tensor& t : *list)
         t = ops::index_select(t, 0, keep);
     feed = ops::index_select(feed, 0, keep);
-    attention.memory = ops::index_select(attention.memory, 1, keep);
-    attention.mask = ops::index_select(attention.mask, 1, keep);
-    attention.keys = ops::index_select(attention.keys, 1, keep);
+    std::vector<int32_t> next(keep.size());
+    for (size_t i = 0; i < keep.size(); ++i)
+      next[i] = columns[keep[i]];
+    // A beam search reorders hypotheses within a sentence at every step, which leaves the
+    // sentence of each row, and so its memory, unchanged: gather only when that changes.
+    if (next == columns) return;
+    columns = std::move(next);
+    attention.memory = ops::index_select(prepared.memory, 1, columns);
+    attention.mask = ops::index_select(prepared.mask, 1, columns);
+    attention.keys = ops::index_select(prepared.keys, 1, columns);
   }
   int64_t rows() const override { return feed.dim(0); }
 };
@@ -410,7 +419,11 @@ std::unique_ptr<DecoderState> AttentionDecoder::start(const Memory& memory) {
   for (int l = 0; l < options_.num_layers; ++l)
     state->c.push_back(Tensor::zeros({b, hidden()}, options_.dtype, options_.device));
   state->feed = Tensor::zeros({b, hidden()}, options_.dtype, options_.device);
-  state->attention = attention_.prepare(memory.vectors, memory.mask);
+  state->prepared = attention_.prepare(memory.vectors, memory.mask);
+  state->attention = state->prepared;
+  state->columns.resize(b);
+  for (int64_t j = 0; j < b; ++j)
+    state->columns[j] = static_cast<int32_t>(j);
   return state;
 }
 

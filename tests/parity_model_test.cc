@@ -6,6 +6,7 @@
 // also runs in f64, where only rounding may differ.
 #include <gtest/gtest.h>
 
+#include "beam_search/beam_search.h"
 #include "beam_search/greedy.h"
 #include "decoders/attention_decoder.h"
 #include "encoders/token_encoder.h"
@@ -188,6 +189,35 @@ TEST_P(ModelParityTest, GreedyDecodingGivesTheSameOutput) {
   for (size_t i = 0; i < hyps[0].size(); ++i) {
     EXPECT_EQ(hyps[1][i].tokens, hyps[0][i].tokens) << "sentence " << i;
     EXPECT_NEAR(hyps[1][i].log_prob, hyps[0][i].log_prob, 1e-4 * std::abs(hyps[0][i].log_prob));
+  }
+}
+
+TEST_P(ModelParityTest, BeamSearchGivesTheSameOutput) {
+  std::vector<std::vector<Hypothesis>> found[2];
+  for (int k = 0; k < 2; ++k) {
+    const Device dev = k == 0 ? Device::cpu() : device();
+    Model m(dev);
+    m.encoder->set_training(false);
+    m.decoder->set_training(false);
+    std::vector<int32_t> src = {5, 9, 4, 7, 11, 0, 8, 0, 0};
+    std::vector<float> mask = {1, 1, 1, 1, 1, 0, 1, 0, 0};
+    Memory memory = m.encoder->encode(Tensor::from_vector(src, {3, 3}).to(dev),
+                                      Tensor::from_vector(mask, {3, 3}).to(dev), nullptr);
+    BeamSearchOptions o;
+    o.beam_size = 4;
+    o.n_best = 2;
+    o.coverage_penalty = 0.2;
+    o.keep_attention = true;
+    const SearchModel member{m.decoder.get(), &memory};
+    found[k] = beam_search(std::span(&member, 1), {3, 2, 1}, o);
+  }
+  for (size_t i = 0; i < found[0].size(); ++i) {
+    ASSERT_EQ(found[1][i].size(), found[0][i].size()) << "sentence " << i;
+    for (size_t r = 0; r < found[0][i].size(); ++r) {
+      EXPECT_EQ(found[1][i][r].tokens, found[0][i][r].tokens) << "sentence " << i << " rank " << r;
+      EXPECT_NEAR(found[1][i][r].score, found[0][i][r].score,
+                  1e-4 * std::abs(found[0][i][r].score));
+    }
   }
 }
 

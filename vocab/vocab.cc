@@ -80,6 +80,11 @@ const std::string& Vocab::piece(int32_t id) const {
   return processor_->IdToPiece(id);
 }
 
+int32_t Vocab::piece_id(std::string_view piece) const {
+  const int32_t id = processor_->PieceToId(piece);  // the unknown id for an unknown piece
+  return id == kUnk && piece != processor_->IdToPiece(kUnk) ? -1 : id;
+}
+
 int32_t Vocab::size() const {
   return processor_->GetPieceSize();
 }

@@ -47,6 +47,8 @@ class Vocab {
 
   const std::string& piece(int32_t id) const;  // "▁the"; throws InvalidArgument when out of range
   int32_t size() const;                        // number of pieces, special ones included
+  // The id of a piece ("▁the"), or -1 if the vocabulary has no such piece.
+  int32_t piece_id(std::string_view piece) const;
   const std::string& path() const { return path_; }
 
  private:

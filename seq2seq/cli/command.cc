@@ -16,6 +16,8 @@ const std::vector<Command>& commands() {
       {"train", "train a translation model from a parallel corpus and a recipe", run_train},
       {"translate", "translate text with a trained model, one output line per input line",
        run_translate},
+      {"score", "forced decoding: log P(target | source) of sentence pairs, total and per piece",
+       run_score},
       {"vocab", "train a SentencePiece vocabulary; encode text to pieces or ids and decode back",
        run_vocab},
   };

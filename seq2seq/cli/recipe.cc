@@ -68,7 +68,12 @@ train:
   freeze: []              # parameter name prefixes kept fixed (fine-tuning with --init-from)
 translate:
   batch_size: 32          # sentences decoded together
+  batch_tokens: 0         # > 0: also at most this many (padded) source pieces per batch
+  beam_size: 5            # hypotheses kept per sentence; 1 = greedy
+  normalize: 0.6          # length normalisation alpha: score = log P / ((5 + |y|) / 6)^alpha
+  coverage: 0.0           # coverage penalty beta (GNMT); 0 = off
   max_length_factor: 2.0  # output length limit: factor * source length + 10
+  max_source_length: 256  # longer inputs (in pieces) are truncated with a warning
 )";
   return text;
 }

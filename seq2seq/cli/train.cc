@@ -10,6 +10,7 @@
 #include "seq2seq/cli/command.h"
 #include "seq2seq/cli/recipe.h"
 #include "seq2seq/cli/translation_model.h"
+#include "seq2seq/cli/translator.h"
 #include "seq2seq/data/batcher.h"
 #include "seq2seq/runtime.h"
 #include "seq2seq/stop_signal.h"
@@ -221,9 +222,12 @@ int run_train(int argc, char** argv) {
   TrainerHooks hooks;
   hooks.config_yaml = config.to_yaml();
   hooks.model_files = {{"vocab.model", vocab_path}};
-  TranslateOptions translate;
-  translate.batch_size = config.get<int64_t>("translate.batch_size");
-  translate.max_length_factor = config.get<double>("translate.max_length_factor");
+  // Validation BLEU decodes greedily: it only has to rank checkpoints, and a beam would cost
+  // several times the decoding time at every validation.
+  TranslateOptions translate = translate_options(config);
+  translate.search.beam_size = 1;
+  translate.search.length_penalty = 0;
+  translate.search.coverage_penalty = 0;
   if (!valid_sources.empty())
     hooks.validation_bleu = [&] {
       return corpus_bleu(translate_lines(model, valid_sources, translate), {valid_targets}).score;

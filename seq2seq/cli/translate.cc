@@ -1,10 +1,15 @@
-// `s2s translate -m MODEL [-i FILE|-] [-o FILE|-]`: one output line per input line, in order.
-// Input is read and translated in chunks, so files of any size stream with bounded memory; the
-// output file appears only complete (OutputFile), never half written.
+// `s2s translate -m MODEL [-m MODEL...] [-i FILE|-] [-o FILE|-]`: one output line per input line
+// (or n-best lines per input line), in input order whatever the batching. Input is read and
+// translated in chunks, so files of any size stream with bounded memory; the output file appears
+// only complete (OutputFile), never half written. A line that cannot be translated (invalid
+// UTF-8, too long with --reject-long) is named on stderr and gets an empty output line, the
+// others are translated, and the exit code says whether any failed.
+#include <cmath>
+#include <cstdio>
 #include <iostream>
 
 #include "seq2seq/cli/command.h"
-#include "seq2seq/cli/translation_model.h"
+#include "seq2seq/cli/translator.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
 #include "seq2seq/progress.h"
@@ -14,57 +19,194 @@ namespace po = boost::program_options;
 
 namespace s2s::cli {
 
+namespace {
+
+std::string number(double value, const char* format = "%.4f") {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, value);
+  return buffer;
+}
+
+std::string token_scores(const Hypothesis& h) {
+  std::string out;
+  for (float lp : h.token_log_probs) {
+    if (!out.empty()) out += ' ';
+    out += number(lp);
+  }
+  return out;
+}
+
+// Per output piece (EOS excluded): the source piece it attends to most ("src-tgt", Moses/Pharaoh
+// style) or every weight ("w0,w1,..." per piece).
+std::string alignment(const Hypothesis& h, bool soft) {
+  std::string out;
+  for (size_t u = 0; u < h.tokens.size() && u < h.attention.size(); ++u) {
+    const std::vector<float>& a = h.attention[u];
+    if (!out.empty()) out += ' ';
+    if (soft) {
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (i) out += ',';
+        out += number(a[i], "%.3f");
+      }
+    } else {
+      size_t best = 0;
+      for (size_t i = 1; i < a.size(); ++i)
+        if (a[i] > a[best]) best = i;
+      out += std::to_string(best) + "-" + std::to_string(u);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int run_translate(int argc, char** argv) {
   po::options_description options("Options");
-  std::string model_path, input = "-", output = "-", device_name = "cpu";
-  int threads = kDefaultThreads;
-  int64_t batch_size = 0, chunk = 10000;
-  double max_length_factor = 0;
-  options.add_options()("model,m", po::value(&model_path)->required(), "model folder")(
+  std::vector<std::string> model_paths;
+  std::string input = "-", output = "-", device_name = "cpu", alignment_kind;
+  int threads = kDefaultThreads, n_best = 0;
+  int64_t chunk = 10000;
+  options.add_options()("model,m", po::value(&model_paths)->required()->composing(),
+                        "model folder; several: an ensemble averaging their log-probabilities")(
       "input,i", po::value(&input)->default_value("-"),
       "input text, one sentence a line (- = stdin)")(
       "output,o", po::value(&output)->default_value("-"), "output file (- = stdout)")(
-      "batch-size", po::value(&batch_size), "sentences decoded together (default: the model's)")(
-      "max-length-factor", po::value(&max_length_factor),
+      "beam,b", po::value<int>(),
+      "beam size; 1 = greedy (default: the model's translate.beam_size)")(
+      "normalize", po::value<double>(),
+      "length normalisation alpha: score = log P / ((5 + |y|) / 6)^alpha (default: the model's)")(
+      "coverage", po::value<double>(), "coverage penalty beta (GNMT; default: the model's)")(
+      "n-best", po::value(&n_best)->default_value(0),
+      "write the N best per line as `ID ||| translation ||| score` (N <= beam)")(
+      "pieces", po::bool_switch(),
+      "write the output pieces, space-separated, instead of text (what alignments index)")(
+      "scores", po::bool_switch(), "add the score and each piece's log-probability")(
+      "alignment", po::value(&alignment_kind),
+      "hard | soft: add per output piece the source piece it attends to most, or all weights")(
+      "batch-size", po::value<int64_t>(), "sentences decoded together (default: the model's)")(
+      "batch-tokens", po::value<int64_t>(), "at most this many padded source pieces per batch")(
+      "max-length-factor", po::value<double>(),
       "output limit: factor * source pieces + 10 (default: the model's)")(
+      "min-length", po::value<int64_t>(), "no EOS before this many output pieces")(
+      "max-source-length", po::value<int64_t>(),
+      "longer inputs (pieces) are truncated with a warning (default: the model's)")(
+      "reject-long", po::bool_switch(), "fail inputs over --max-source-length instead")(
       "threads", po::value(&threads)->default_value(kDefaultThreads), "CPU threads")(
       "device", po::value(&device_name)->default_value("cpu"), "cpu | cuda | cuda:N")(
       "chunk", po::value(&chunk)->default_value(10000), "lines read and translated at a time");
   po::variables_map values;
-  if (!parse_options("translate", "-m MODEL [-i FILE] [-o FILE] [OPTIONS]", options, argc, argv,
-                     values))
+  if (!parse_options("translate", "-m MODEL [-m MODEL...] [-i FILE] [-o FILE] [OPTIONS]", options,
+                     argc, argv, values))
     return 0;
   if (chunk < 1) throw UsageError("s2s translate: --chunk must be at least 1");
+  if (!alignment_kind.empty() && alignment_kind != "hard" && alignment_kind != "soft")
+    throw UsageError("s2s translate: --alignment must be hard or soft, got '" + alignment_kind +
+                     "'");
   set_num_threads(threads);
-  TranslationModel model = TranslationModel::load(model_path, Device::parse(device_name));
-  TranslateOptions translate;
-  translate.batch_size =
-      batch_size > 0 ? batch_size : model.config.get<int64_t>("translate.batch_size");
-  translate.max_length_factor = max_length_factor > 0
-                                    ? max_length_factor
-                                    : model.config.get<double>("translate.max_length_factor");
+  const Device device = Device::parse(device_name);
+  std::vector<TranslationModel> loaded;
+  loaded.reserve(model_paths.size());
+  for (const std::string& path : model_paths)
+    loaded.push_back(TranslationModel::load(path, device));
+  std::vector<TranslationModel*> models;
+  for (TranslationModel& m : loaded)
+    models.push_back(&m);
+  check_same_vocabulary(models, model_paths);
+
+  TranslateOptions settings = translate_options(models[0]->config);
+  if (values.count("beam")) settings.search.beam_size = values["beam"].as<int>();
+  if (values.count("normalize")) settings.search.length_penalty = values["normalize"].as<double>();
+  if (values.count("coverage")) settings.search.coverage_penalty = values["coverage"].as<double>();
+  if (values.count("batch-size")) settings.batch_size = values["batch-size"].as<int64_t>();
+  if (values.count("batch-tokens")) settings.batch_tokens = values["batch-tokens"].as<int64_t>();
+  if (values.count("max-length-factor"))
+    settings.search.max_length_factor = values["max-length-factor"].as<double>();
+  if (values.count("min-length")) settings.search.min_length = values["min-length"].as<int64_t>();
+  if (values.count("max-source-length"))
+    settings.max_source_length = values["max-source-length"].as<int64_t>();
+  settings.reject_long = values["reject-long"].as<bool>();
+  const bool with_scores = values["scores"].as<bool>();
+  settings.output_pieces = values["pieces"].as<bool>();
+  if (n_best < 0 || n_best > settings.search.beam_size)
+    throw UsageError("s2s translate: --n-best must be between 1 and the beam size (" +
+                     std::to_string(settings.search.beam_size) + ")");
+  if (settings.search.beam_size < 1) throw UsageError("s2s translate: --beam must be at least 1");
+  settings.search.n_best = std::max(1, n_best);
+  settings.search.keep_attention = !alignment_kind.empty();
 
   LineReader reader(input);
   OutputFile out(output);
   Progress progress("translate", 0, "lines");
-  std::vector<std::string> lines;
+  std::vector<std::string> lines, read_errors;
   std::string line;
-  int64_t done = 0;
+  int64_t done = 0, failed = 0;
+  std::string first_failure;
+  auto fail = [&](const std::string& message) {
+    if (failed++ == 0) first_failure = message;
+    progress.log("s2s translate: " + message);
+  };
   bool more = true;
   while (more) {
     lines.clear();
-    while (static_cast<int64_t>(lines.size()) < chunk && (more = reader.next(line)))
-      lines.push_back(line);
+    read_errors.clear();
+    while (static_cast<int64_t>(lines.size()) < chunk) {
+      try {
+        if (!(more = reader.next(line))) break;
+        lines.push_back(line);
+        read_errors.emplace_back();
+      } catch (const InputError& e) {
+        lines.emplace_back();  // its slot stays, with an empty translation
+        read_errors.emplace_back(e.what());
+      }
+    }
     if (lines.empty()) break;
-    for (const std::string& translation : translate_lines(model, lines, translate)) {
-      out.write(translation);
-      out.write("\n");
+    const std::vector<Translation> results = translate(models, lines, settings);
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Translation& t = results[i];
+      const int64_t id = done + static_cast<int64_t>(i);
+      const std::string where = reader.path() == "-" ? "line " + std::to_string(id + 1)
+                                                     : reader.path() + ":" + std::to_string(id + 1);
+      if (!read_errors[i].empty()) fail(read_errors[i]);
+      if (!t.error.empty()) fail(where + ": " + t.error);
+      if (!t.warning.empty()) progress.log("s2s translate: warning: " + where + ": " + t.warning);
+      const bool ok = read_errors[i].empty() && t.error.empty();
+      if (n_best > 0) {
+        if (!ok) continue;
+        if (t.hypotheses.empty()) {  // an empty line: one empty translation
+          out.write(std::to_string(id) + " |||  ||| 0.0000\n");
+          continue;
+        }
+        for (size_t k = 0; k < t.hypotheses.size(); ++k) {
+          const Hypothesis& h = t.hypotheses[k];
+          std::string record =
+              std::to_string(id) + " ||| " + t.texts[k] + " ||| " + number(h.score);
+          if (with_scores) record += " ||| " + token_scores(h);
+          if (!alignment_kind.empty()) record += " ||| " + alignment(h, alignment_kind == "soft");
+          out.write(record + "\n");
+        }
+        continue;
+      }
+      std::string record = t.texts.empty() ? std::string() : t.texts[0];
+      if (with_scores)
+        record += " ||| " + (t.hypotheses.empty() ? number(0) + " ||| "
+                                                  : number(t.hypotheses[0].score) + " ||| " +
+                                                        token_scores(t.hypotheses[0]));
+      if (!alignment_kind.empty())
+        record +=
+            " ||| " + (t.hypotheses.empty() ? std::string()
+                                            : alignment(t.hypotheses[0], alignment_kind == "soft"));
+      out.write(record + "\n");
     }
     done += static_cast<int64_t>(lines.size());
     progress.update(done);
   }
   out.commit();
   progress.finish();
+  if (failed > 0) {
+    std::cerr << "s2s translate: error: " << failed << " of " << done
+              << " lines failed and got empty translations (first: " << first_failure << ")\n";
+    return 1;
+  }
   return 0;
 }
 

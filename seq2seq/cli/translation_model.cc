@@ -1,11 +1,10 @@
-// TranslationModel: construction from a recipe, loading, and batched greedy translation.
+// TranslationModel: construction from a recipe and loading from a model folder.
 #include "seq2seq/cli/translation_model.h"
 
-#include <algorithm>
 #include <filesystem>
-#include <numeric>
 
 #include "seq2seq/checkpoint.h"
+#include "seq2seq/cli/recipe.h"
 #include "seq2seq/error.h"
 
 namespace s2s::cli {
@@ -62,7 +61,8 @@ TranslationModel TranslationModel::load(const std::string& folder, Device device
   for (const char* file : {"config.yaml", "model.safetensors", "vocab.model"})
     if (!fs::exists(dir / file))
       throw InputError("'" + folder + "' is not a model folder: it has no " + file);
-  const Config config = Config::from_yaml_file((dir / "config.yaml").string());
+  // Over today's defaults, so a folder written before a key existed still loads.
+  const Config config = load_recipe((dir / "config.yaml").string(), {});
   auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
   TranslationModel m = build(config, vocab, device);
   load_parameters((dir / "model.safetensors").string(), m.parameters());
@@ -80,57 +80,6 @@ std::vector<Parameter*> TranslationModel::parameters() {
 void TranslationModel::set_training(bool training) {
   encoder->set_training(training);
   decoder->set_training(training);
-}
-
-std::vector<std::string> translate_lines(TranslationModel& model,
-                                         const std::vector<std::string>& lines,
-                                         const TranslateOptions& options) {
-  S2S_CHECK(options.batch_size >= 1, "translate.batch_size must be at least 1");
-  const bool was_training = model.encoder->training();
-  model.set_training(false);
-  const Device device = model.encoder->options().device;
-  std::vector<std::vector<int32_t>> sources(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i)
-    sources[i] = model.vocab->encode(lines[i]);
-  // Sorting by length keeps padding low; the output goes back in input order.
-  std::vector<size_t> order(lines.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return sources[a].size() < sources[b].size(); });
-  std::vector<std::string> out(lines.size());
-  GreedyOptions greedy;
-  greedy.bos_id = Vocab::kBos;
-  greedy.eos_id = Vocab::kEos;
-  greedy.max_length_factor = options.max_length_factor;
-  size_t start = 0;
-  while (start < order.size() && sources[order[start]].empty())
-    ++start;  // empty in, empty out
-  for (; start < order.size(); start += static_cast<size_t>(options.batch_size)) {
-    const size_t end = std::min(order.size(), start + static_cast<size_t>(options.batch_size));
-    const int64_t b = static_cast<int64_t>(end - start);
-    int64_t s = 0;
-    for (size_t i = start; i < end; ++i)
-      s = std::max<int64_t>(s, static_cast<int64_t>(sources[order[i]].size()));
-    std::vector<int32_t> ids(s * b, Vocab::kPad);
-    std::vector<float> mask(s * b, 0.f);
-    std::vector<int64_t> lengths;
-    for (int64_t j = 0; j < b; ++j) {
-      const auto& src = sources[order[start + j]];
-      lengths.push_back(static_cast<int64_t>(src.size()));
-      for (size_t t = 0; t < src.size(); ++t) {
-        ids[t * b + j] = src[t];
-        mask[t * b + j] = 1.f;
-      }
-    }
-    Tensor ids_t = Tensor::from_vector(ids, {s, b}), mask_t = Tensor::from_vector(mask, {s, b});
-    if (!device.is_cpu()) ids_t = ids_t.to(device), mask_t = mask_t.to(device);
-    const Memory memory = model.encoder->encode(ids_t, mask_t, nullptr);
-    const std::vector<Hypothesis> hyps = greedy_decode(*model.decoder, memory, lengths, greedy);
-    for (int64_t j = 0; j < b; ++j)
-      out[order[start + j]] = model.vocab->decode(hyps[j].tokens);
-  }
-  model.set_training(was_training);
-  return out;
 }
 
 }  // namespace s2s::cli

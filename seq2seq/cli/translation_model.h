@@ -1,13 +1,12 @@
 // TranslationModel: a token encoder, an attention decoder and their vocabularies, built from a
 // resolved recipe or loaded from a model folder (model.safetensors, config.yaml, vocab.model).
-// Shared by `s2s train`, `s2s translate` and the validation BLEU of training.
+// Shared by `s2s train`, `s2s translate` and `s2s score` (translator.h searches and scores).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "beam_search/greedy.h"
 #include "decoders/attention_decoder.h"
 #include "encoders/token_encoder.h"
 #include "seq2seq/config.h"
@@ -29,15 +28,5 @@ struct TranslationModel {
   std::vector<Parameter*> parameters();
   void set_training(bool training);
 };
-
-struct TranslateOptions {
-  int64_t batch_size = 32;         // sentences per batch (sorted by length within a window)
-  double max_length_factor = 2.0;  // output limit: factor * source pieces + 10
-};
-
-// Translates lines (greedy), in their order; an empty line gives an empty line.
-std::vector<std::string> translate_lines(TranslationModel& model,
-                                         const std::vector<std::string>& lines,
-                                         const TranslateOptions& options);
 
 }  // namespace s2s::cli

@@ -1,0 +1,65 @@
+// Translator: batched translation and forced-decoding scoring of lines with one model or an
+// ensemble that shares a vocabulary. Lines are sorted by length into batches (sentences or source
+// tokens per batch) and results come back in input order, identical whatever the batching.
+// Shared by `s2s translate`, `s2s score` and the trainer's validation BLEU.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "beam_search/beam_search.h"
+#include "seq2seq/cli/translation_model.h"
+
+namespace s2s::cli {
+
+struct TranslateOptions {
+  int64_t batch_size = 32;         // sentences per batch
+  int64_t batch_tokens = 0;        // > 0: also at most this many (padded) source pieces per batch
+  int64_t max_source_length = 256;  // longer sources are truncated with a warning ...
+  bool reject_long = false;         // ... or fail
+  BeamSearchOptions search;         // beam 1 and no penalties: greedy decoding
+  bool output_pieces = false;       // translate: texts are the pieces, space-separated
+  bool target_pieces = false;       // score: targets are given as space-separated pieces
+};
+
+struct Translation {
+  std::vector<int32_t> source;          // the source pieces decoded (after truncation)
+  std::vector<Hypothesis> hypotheses;   // best first; empty for an empty or failed line
+  std::vector<std::string> texts;       // the hypotheses as text
+  std::string warning;                  // e.g. the source was truncated
+  std::string error;                    // why this line has no translation
+};
+
+// The options a model folder's recipe gives (translate.*), before command-line changes.
+TranslateOptions translate_options(const Config& config);
+
+// Translates lines in their order. Every model must share the first one's vocabulary.
+std::vector<Translation> translate(std::span<TranslationModel* const> models,
+                                   const std::vector<std::string>& lines,
+                                   const TranslateOptions& options);
+
+// The best translation of each line as text (the trainer's validation BLEU).
+std::vector<std::string> translate_lines(TranslationModel& model,
+                                         const std::vector<std::string>& lines,
+                                         const TranslateOptions& options);
+
+struct PairScore {
+  double log_prob = 0;                 // log P(target, EOS | source)
+  std::vector<float> token_log_probs;  // per target piece, then EOS
+  std::string warning;                 // e.g. the source was truncated
+  std::string error;                   // why this pair has no score
+};
+
+// Forced decoding: log P(target | source) of each (source, target) pair, batched; an ensemble
+// averages the members' per-token log-probabilities, exactly as its beam search does.
+std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
+                                   const std::vector<std::string>& sources,
+                                   const std::vector<std::string>& targets,
+                                   const TranslateOptions& options);
+
+// InputError unless every model has the first one's vocabulary (ensembles need one).
+void check_same_vocabulary(std::span<TranslationModel* const> models,
+                           const std::vector<std::string>& names);
+
+}  // namespace s2s::cli
