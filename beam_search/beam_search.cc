@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
+#include <optional>
 
 #include "beam_search/greedy.h"
 #include "seq2seq/error.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s {
 
@@ -19,32 +22,32 @@ double length_penalty(int64_t length, double alpha) {
 
 namespace {
 
-struct Node {            // one emitted token (EOS included) of some hypothesis
-  int32_t parent;        // the node before it; -1 for the first token
+struct Node {      // one emitted token (EOS included) of some hypothesis
+  int32_t parent;  // the node before it; -1 for the first token
   int32_t token;
-  float log_prob;        // log P(token | prefix, x)
-  int64_t attention;     // offset into the attention arena; -1 if not kept
+  float log_prob;     // log P(token | prefix, x)
+  int64_t attention;  // offset into the attention arena; -1 if not kept
 };
 
-struct Row {             // a live hypothesis, one row of every decoder state
+struct Row {  // a live hypothesis, one row of every decoder state
   int32_t sentence;
-  int32_t node;          // its last token; -1 before the first
-  int64_t length;        // tokens emitted so far
-  double log_prob;       // their joint log-probability
+  int32_t node;     // its last token; -1 before the first
+  int64_t length;   // tokens emitted so far
+  double log_prob;  // their joint log-probability
   Constraint::State constraint;
 };
 
 struct Final {
   double score;
-  int64_t order;         // when it was found: ties go to the earlier
-  int32_t node;          // its EOS node
+  int64_t order;  // when it was found: ties go to the earlier
+  int32_t node;   // its EOS node
   double log_prob;
   bool finished;
 };
 
 struct Candidate {
-  double log_prob;       // of the whole extended hypothesis
-  int32_t rank;          // of its row within the sentence
+  double log_prob;  // of the whole extended hypothesis
+  int32_t rank;     // of its row within the sentence
   int32_t token;
   float token_log_prob;
   int32_t row;
@@ -64,37 +67,38 @@ void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t r
                     const BeamSearchOptions& o, std::vector<Candidate>& best,
                     std::vector<Candidate>& out) {
   best.clear();
+  // The hot loop over the vocabulary only compares against the worst kept value; the rarer
+  // insertions check whether the token may be emitted at all.
+  T worst = -std::numeric_limits<T>::infinity();
+  bool full = false;
   auto consider = [&](int32_t token) {
+    const T lp = log_probs[token];
+    if (full && !(lp > worst)) return;
     if (token == o.pad_id || token == o.bos_id) return;
     if (token == o.eos_id && row.length < o.min_length) return;
-    if (token < 0 || token >= vocab) return;
-    const T lp = log_probs[token];
-    if (static_cast<int>(best.size()) == take && !(lp > best.back().token_log_prob)) return;
     Candidate c{row.log_prob + static_cast<double>(lp), rank, token, static_cast<float>(lp),
                 row_index};
-    auto at = std::upper_bound(best.begin(), best.end(), c, [](const Candidate& a,
-                                                                 const Candidate& b) {
-      return a.token_log_prob > b.token_log_prob;
-    });
+    auto at = std::upper_bound(
+        best.begin(), best.end(), c,
+        [](const Candidate& a, const Candidate& b) { return a.token_log_prob > b.token_log_prob; });
     best.insert(at, c);
     if (static_cast<int>(best.size()) > take) best.pop_back();
+    full = static_cast<int>(best.size()) == take;
+    if (full) worst = static_cast<T>(best.back().token_log_prob);
+  };
+  auto allowed_by_constraint = [&](int32_t token) {
+    const auto allowed = constraint->allowed(row.constraint);
+    return std::binary_search(allowed.begin(), allowed.end(), token);
   };
   if (force_eos) {
-    if (!constraint) {
-      consider(o.eos_id);
-    } else {
-      const auto allowed = constraint->allowed(row.constraint);
-      if (std::binary_search(allowed.begin(), allowed.end(), o.eos_id)) consider(o.eos_id);
-    }
+    if (!constraint || allowed_by_constraint(o.eos_id)) consider(o.eos_id);
   } else if (constraint) {
     for (int32_t token : constraint->allowed(row.constraint))
-      consider(token);
+      if (token >= 0 && token < vocab) consider(token);
   } else {
     for (int32_t token = 0; token < vocab; ++token)
       consider(token);
   }
-  // token_log_prob order within one row is total order (the row's log_prob is shared); keep the
-  // exact double total for the merge.
   out.insert(out.end(), best.begin(), best.end());
 }
 
@@ -119,8 +123,8 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
   check_options(o);
   S2S_CHECK(!models.empty(), "beam search: no model");
   const int64_t batch = models[0].memory->vectors.dim(1);
-  S2S_CHECK(static_cast<int64_t>(source_lengths.size()) == batch, "beam search: ",
-            source_lengths.size(), " source lengths for a batch of ", batch);
+  S2S_CHECK(static_cast<int64_t>(source_lengths.size()) == batch,
+            "beam search: ", source_lengths.size(), " source lengths for a batch of ", batch);
   const int64_t vocab = models[0].decoder->vocab_size();
   for (const SearchModel& m : models) {
     S2S_CHECK(m.memory->vectors.dim(1) == batch, "beam search: ensemble members disagree on the",
@@ -160,10 +164,11 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
     Tensor prev = Tensor::from_vector<int32_t>(previous, {n});
     if (!device.is_cpu()) prev = prev.to(device);
     Tensor attention;
-    Tensor log_probs = models[0].decoder->step(*states[0], prev,
-                                               need_attention ? &attention : nullptr);
+    Tensor log_probs =
+        models[0].decoder->step(*states[0], prev, need_attention ? &attention : nullptr);
     if (!log_probs.device().is_cpu()) log_probs = log_probs.to(Device::cpu());
-    if (attention.defined() && !attention.device().is_cpu()) attention = attention.to(Device::cpu());
+    if (attention.defined() && !attention.device().is_cpu())
+      attention = attention.to(Device::cpu());
     if (models.size() > 1) {
       // The ensemble's log-probability is the mean of its members'.
       for (size_t m = 1; m < models.size(); ++m) {
@@ -200,6 +205,8 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
     };
     const int64_t att_width = attention.defined() ? attention.dim(1) : 0;
 
+    std::optional<profile::Scope> selecting;
+    selecting.emplace("beam_select");
     std::vector<Row> next_rows;
     std::vector<int32_t> parents, next_tokens;
     std::vector<double> next_coverage;
@@ -300,6 +307,7 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
       }
       begin = end;
     }
+    selecting.reset();
     if (next_rows.empty()) break;
     for (auto& state : states)
       state->select(parents);

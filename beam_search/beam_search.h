@@ -24,14 +24,14 @@
 namespace s2s {
 
 struct BeamSearchOptions {
-  int beam_size = 5;                // K: live hypotheses per sentence
-  int n_best = 1;                   // hypotheses returned per sentence (<= K)
-  double length_penalty = 0.6;      // alpha; 0 = none
-  double coverage_penalty = 0.0;    // beta; 0 = none
-  double max_length_factor = 2.0;   // at most factor * source length + max_length_add tokens,
-  int64_t max_length_add = 10;      // then EOS is forced
-  int64_t min_length = 0;           // EOS is not allowed before this many tokens
-  bool keep_attention = false;      // fill Hypothesis::attention (alignment output)
+  int beam_size = 5;               // K: live hypotheses per sentence
+  int n_best = 1;                  // hypotheses returned per sentence (<= K)
+  double length_penalty = 0.6;     // alpha; 0 = none
+  double coverage_penalty = 0.0;   // beta; 0 = none
+  double max_length_factor = 2.0;  // at most factor * source length + max_length_add tokens,
+  int64_t max_length_add = 10;     // then EOS is forced
+  int64_t min_length = 0;          // EOS is not allowed before this many tokens
+  bool keep_attention = false;     // fill Hypothesis::attention (alignment output)
   int32_t bos_id = 2;
   int32_t eos_id = 3;
   int32_t pad_id = 0;  // never emitted (nor BOS)

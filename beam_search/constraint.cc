@@ -18,8 +18,8 @@ TrieConstraint::TrieConstraint(const std::vector<std::vector<int32_t>>& sequence
     State node = 0;
     for (int32_t token : sequences[i]) {
       if (token < 0 || token == eos_id)
-        throw InvalidArgument("TrieConstraint: sequence " + std::to_string(i) +
-                              " contains token " + std::to_string(token) +
+        throw InvalidArgument("TrieConstraint: sequence " + std::to_string(i) + " contains token " +
+                              std::to_string(token) +
                               (token < 0 ? " (negative)" : " (the end-of-sequence id)"));
       auto [it, added] = children_[node].try_emplace(token, static_cast<State>(allowed_.size()));
       if (added) {
@@ -40,7 +40,9 @@ TrieConstraint::TrieConstraint(const std::vector<std::vector<int32_t>>& sequence
     std::sort(list.begin(), list.end());
 }
 
-Constraint::State TrieConstraint::start(int64_t) const { return 0; }
+Constraint::State TrieConstraint::start(int64_t) const {
+  return 0;
+}
 
 std::span<const int32_t> TrieConstraint::allowed(State state) const {
   S2S_CHECK(state >= 0 && state < nodes(), "TrieConstraint: no node ", state);

@@ -35,8 +35,8 @@ Replay replay(const std::vector<TinyModel*>& models, const std::vector<int32_t>&
     int32_t previous = 2;
     for (int32_t token : path) {
       Tensor attention;
-      const Tensor lp =
-          models[m]->decoder.step(*state, Tensor::from_vector<int32_t>({previous}, {1}), &attention);
+      const Tensor lp = models[m]->decoder.step(
+          *state, Tensor::from_vector<int32_t>({previous}, {1}), &attention);
       r.log_prob += lp.data<double>()[token] / static_cast<double>(models.size());
       if (m == 0)
         for (size_t i = 0; i < source.size(); ++i)
@@ -243,7 +243,9 @@ TEST(BeamSearch, LengthLimitsHold) {
       EXPECT_GE(h.tokens.size(), 3u);
       const size_t limit = std::max<size_t>(3, kSources[s].size() + 1);
       EXPECT_LE(h.tokens.size(), limit);
-      if (h.tokens.size() < limit) { EXPECT_TRUE(h.finished); }
+      if (h.tokens.size() < limit) {
+        EXPECT_TRUE(h.finished);
+      }
       EXPECT_EQ(h.token_log_probs.size(), h.tokens.size() + 1);
     }
 }

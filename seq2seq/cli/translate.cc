@@ -4,6 +4,7 @@
 // only complete (OutputFile), never half written. A line that cannot be translated (invalid
 // UTF-8, too long with --reject-long) is named on stderr and gets an empty output line, the
 // others are translated, and the exit code says whether any failed.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "seq2seq/cli/translator.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
+#include "seq2seq/profiler.h"
 #include "seq2seq/progress.h"
 #include "seq2seq/runtime.h"
 
@@ -91,6 +93,8 @@ int run_translate(int argc, char** argv) {
       "max-source-length", po::value<int64_t>(),
       "longer inputs (pieces) are truncated with a warning (default: the model's)")(
       "reject-long", po::bool_switch(), "fail inputs over --max-source-length instead")(
+      "profile", po::bool_switch(),
+      "at the end, print sentences/s, output pieces/s and where the time went, by op")(
       "threads", po::value(&threads)->default_value(kDefaultThreads), "CPU threads")(
       "device", po::value(&device_name)->default_value("cpu"), "cpu | cuda | cuda:N")(
       "chunk", po::value(&chunk)->default_value(10000), "lines read and translated at a time");
@@ -134,6 +138,10 @@ int run_translate(int argc, char** argv) {
   settings.search.n_best = std::max(1, n_best);
   settings.search.keep_attention = !alignment_kind.empty();
 
+  const bool profiling = values["profile"].as<bool>();
+  profile::enable(profiling);
+  const auto started = std::chrono::steady_clock::now();
+  int64_t output_pieces = 0;
   LineReader reader(input);
   OutputFile out(output);
   Progress progress("translate", 0, "lines");
@@ -170,6 +178,8 @@ int run_translate(int argc, char** argv) {
       if (!t.error.empty()) fail(where + ": " + t.error);
       if (!t.warning.empty()) progress.log("s2s translate: warning: " + where + ": " + t.warning);
       const bool ok = read_errors[i].empty() && t.error.empty();
+      if (!t.hypotheses.empty())
+        output_pieces += static_cast<int64_t>(t.hypotheses[0].tokens.size());
       if (n_best > 0) {
         if (!ok) continue;
         if (t.hypotheses.empty()) {  // an empty line: one empty translation
@@ -202,6 +212,17 @@ int run_translate(int argc, char** argv) {
   }
   out.commit();
   progress.finish();
+  if (profiling) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr,
+                 "translate: %lld lines in %.2f s: %.1f sentences/s, %.0f output pieces/s "
+                 "(beam %d, batch %lld, %d threads)\n%s",
+                 static_cast<long long>(done), seconds, static_cast<double>(done) / seconds,
+                 static_cast<double>(output_pieces) / seconds, settings.search.beam_size,
+                 static_cast<long long>(settings.batch_size), threads,
+                 profile::report(seconds).c_str());
+  }
   if (failed > 0) {
     std::cerr << "s2s translate: error: " << failed << " of " << done
               << " lines failed and got empty translations (first: " << first_failure << ")\n";

@@ -25,10 +25,9 @@ std::vector<std::vector<size_t>> make_batches(const std::vector<std::vector<int3
   for (size_t i : order) {
     if (sources[i].empty()) continue;
     const int64_t longest = static_cast<int64_t>(sources[i].size());  // sorted: the last is longest
-    const bool full =
-        static_cast<int64_t>(batch.size()) >= options.batch_size ||
-        (options.batch_tokens > 0 && !batch.empty() &&
-         longest * static_cast<int64_t>(batch.size() + 1) > options.batch_tokens);
+    const bool full = static_cast<int64_t>(batch.size()) >= options.batch_size ||
+                      (options.batch_tokens > 0 && !batch.empty() &&
+                       longest * static_cast<int64_t>(batch.size() + 1) > options.batch_tokens);
     if (full) batches.push_back(std::move(batch)), batch.clear();
     batch.push_back(i);
   }

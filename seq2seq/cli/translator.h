@@ -14,8 +14,8 @@
 namespace s2s::cli {
 
 struct TranslateOptions {
-  int64_t batch_size = 32;         // sentences per batch
-  int64_t batch_tokens = 0;        // > 0: also at most this many (padded) source pieces per batch
+  int64_t batch_size = 32;          // sentences per batch
+  int64_t batch_tokens = 0;         // > 0: also at most this many (padded) source pieces per batch
   int64_t max_source_length = 256;  // longer sources are truncated with a warning ...
   bool reject_long = false;         // ... or fail
   BeamSearchOptions search;         // beam 1 and no penalties: greedy decoding
@@ -24,11 +24,11 @@ struct TranslateOptions {
 };
 
 struct Translation {
-  std::vector<int32_t> source;          // the source pieces decoded (after truncation)
-  std::vector<Hypothesis> hypotheses;   // best first; empty for an empty or failed line
-  std::vector<std::string> texts;       // the hypotheses as text
-  std::string warning;                  // e.g. the source was truncated
-  std::string error;                    // why this line has no translation
+  std::vector<int32_t> source;         // the source pieces decoded (after truncation)
+  std::vector<Hypothesis> hypotheses;  // best first; empty for an empty or failed line
+  std::vector<std::string> texts;      // the hypotheses as text
+  std::string warning;                 // e.g. the source was truncated
+  std::string error;                   // why this line has no translation
 };
 
 // The options a model folder's recipe gives (translate.*), before command-line changes.

@@ -4,6 +4,7 @@
 #include "seq2seq/cpu/attention_cpu.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 
@@ -58,6 +59,7 @@ T* mutable_data_or_null(Tensor& t) {
 void attention_fwd(AttentionKind kind, const Tensor& keys, const Tensor& query, const Tensor& v,
                    const Tensor& values, const Tensor& mask, Tensor& weights, Tensor& context) {
   constexpr const char* op = "attention_fwd";
+  const profile::Scope scope("attention");
   const Dims n = check_inputs(op, kind, keys, query, v, values, mask);
   check::shape(op, "weights", weights, {n.b, n.s});
   check::same_kind(op, "keys", keys, "weights", weights);

@@ -4,6 +4,7 @@
 #include "seq2seq/cpu/gemm_cpu.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 
@@ -23,6 +24,8 @@ void gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, 
   S2S_CHECK_SHAPE(k == kb && c.dim(0) == m && c.dim(1) == n, "gemm: op(a) ", m, "x", k,
                   " times op(b) ", kb, "x", n, " does not give c ", c.shape().str());
 
+  const profile::Scope scope(
+      "gemm", 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
   if (c.device().is_cuda()) return cuda::gemm(a, transpose_a, b, transpose_b, c, alpha, beta);
   if (a.dtype() == DType::f32)
     cpu::gemm<float>(a.data<float>(), transpose_a, b.data<float>(), transpose_b, c.data<float>(), m,

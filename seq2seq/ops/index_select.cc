@@ -6,11 +6,13 @@
 
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 
 Tensor index_select(const Tensor& src, int dim, const std::vector<int32_t>& indices) {
   S2S_CHECK(src.defined(), "index_select: src is undefined");
+  const profile::Scope scope("index_select");
   S2S_CHECK(dim == 0 || dim == 1, "index_select: dim must be 0 or 1, got ", dim);
   S2S_CHECK_SHAPE(src.rank() > dim, "index_select: src ", src.str(), " has no dimension ", dim);
   const int64_t n = src.dim(dim);

@@ -7,6 +7,7 @@
 #include "seq2seq/cpu/log_softmax_xent_cpu.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 namespace {
@@ -67,6 +68,7 @@ XentSums log_softmax_xent_loss(const Tensor& logits, const Tensor& targets,
 
 void log_softmax(const Tensor& x, Tensor& y) {
   constexpr const char* op = "log_softmax";
+  const profile::Scope scope("log_softmax");
   check::shape(op, "x", x, {-1, -1});
   check::floating(op, "x", x);
   check::same_kind(op, "x", x, "y", y);

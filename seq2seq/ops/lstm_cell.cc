@@ -4,6 +4,7 @@
 #include "seq2seq/cpu/lstm_cell_cpu.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 namespace {
@@ -26,6 +27,7 @@ void optional(const char* op, const char* name, const Tensor& t, const char* ref
 void lstm_cell_fwd(Tensor& gates, const Tensor& bias, const Tensor& c_prev, const Tensor& h_prev,
                    const Tensor& mask, Tensor& c, Tensor& h) {
   constexpr const char* op = "lstm_cell_fwd";
+  const profile::Scope scope("lstm_cell");
   check::shape(op, "c_prev", c_prev, {-1, -1});
   const int64_t batch = c_prev.dim(0), hidden = c_prev.dim(1);
   check::floating(op, "c_prev", c_prev);
