@@ -30,7 +30,9 @@ void add(const char* name, double seconds, double flops) {
 }
 }  // namespace detail
 
-void enable(bool on) { detail::enabled.store(on, std::memory_order_relaxed); }
+void enable(bool on) {
+  detail::enabled.store(on, std::memory_order_relaxed);
+}
 
 void reset() {
   std::lock_guard lock(mutex);
@@ -46,7 +48,8 @@ std::vector<Total> totals() {
 }
 
 std::string report(double wall_seconds) {
-  std::string out = "profile (host time):\n  op               seconds   share      calls   GFLOP/s\n";
+  std::string out =
+      "profile (host time):\n  op               seconds   share      calls   GFLOP/s\n";
   char line[160];
   double covered = 0;
   for (const Total& t : totals()) {

@@ -17,7 +17,9 @@ extern std::atomic<bool> enabled;
 void add(const char* name, double seconds, double flops);
 }  // namespace detail
 
-inline bool enabled() { return detail::enabled.load(std::memory_order_relaxed); }
+inline bool enabled() {
+  return detail::enabled.load(std::memory_order_relaxed);
+}
 void enable(bool on);
 void reset();
 
@@ -40,8 +42,8 @@ class Scope {
   }
   ~Scope() {
     if (name_)
-      detail::add(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-                             .count(),
+      detail::add(name_,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),
                   flops_);
   }
   Scope(const Scope&) = delete;

@@ -1,6 +1,7 @@
 // The trainer on a tiny copy task: the loss falls, an interrupted-and-resumed run equals the
 // uninterrupted one exactly, a stop request saves a checkpoint, and checkpoints are complete.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -27,7 +28,7 @@ class TrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("s2s_trainer_" +
+           ("s2s_trainer_" + std::to_string(::getpid()) + "_" +
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);

@@ -2,9 +2,13 @@
 #include "vocab/normalizer.h"
 
 #include <unicode/bytestream.h>
+#include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
+#include <unicode/unistr.h>
 #include <unicode/utf8.h>
+
+#include <vector>
 
 #include "seq2seq/error.h"
 #include "seq2seq/utf8.h"
@@ -52,7 +56,64 @@ std::string map_spaces(std::string&& text) {
   return out;
 }
 
+bool is_punctuation_or_symbol(UChar32 c) {
+  const int32_t mask = U_GET_GC_MASK(c);
+  return (mask & (U_GC_P_MASK | U_GC_S_MASK)) != 0;
+}
+
 }  // namespace
+
+std::string normalize_caption(std::string_view text) {
+  const std::string nfkc = normalize_text(text);
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(nfkc.data(), static_cast<int32_t>(nfkc.size())));
+  u.toLower(icu::Locale::getRoot());
+  // Code points, with the typographic apostrophes and hyphens made ASCII.
+  std::vector<UChar32> cps;
+  cps.reserve(static_cast<size_t>(u.length()));
+  for (int32_t i = 0; i < u.length();) {
+    UChar32 c = u.char32At(i);
+    i += U16_LENGTH(c);
+    if (c == 0x2019 || c == 0x2018) c = '\'';
+    if (c == 0x2010 || c == 0x2011) c = '-';
+    cps.push_back(c);
+  }
+  std::string out;
+  const auto append = [&](UChar32 c) {
+    char buffer[4];
+    int32_t length = 0;
+    UBool error = false;
+    U8_APPEND(reinterpret_cast<uint8_t*>(buffer), length, 4, c, error);
+    if (!error) out.append(buffer, static_cast<size_t>(length));
+  };
+  const auto space = [&] {
+    if (!out.empty() && out.back() != ' ') out.push_back(' ');
+  };
+  for (size_t i = 0; i < cps.size(); ++i) {
+    const UChar32 c = cps[i];
+    if (c == ' ' || u_isUWhiteSpace(c)) {
+      space();
+      continue;
+    }
+    if (!is_punctuation_or_symbol(c)) {
+      append(c);
+      continue;
+    }
+    const UChar32 prev = i > 0 ? cps[i - 1] : 0, next = i + 1 < cps.size() ? cps[i + 1] : 0;
+    const bool joins_words = (c == '-' || c == '\'') && u_isalnum(prev) && u_isalnum(next);
+    const bool joins_digits = (c == '.' || c == ',') && u_isdigit(prev) && u_isdigit(next);
+    if (joins_words || joins_digits) {
+      append(c);
+      continue;
+    }
+    space();
+    append(c);
+    out.push_back(' ');
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
+}
 
 std::string normalize_text(std::string_view text) {
   size_t bad = 0;

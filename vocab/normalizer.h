@@ -1,5 +1,6 @@
 // Text normalization of vocab/: Unicode NFKC by ICU, the one normalization s2s applies to text
-// before SentencePiece, identically when a vocabulary is trained and when text is encoded.
+// before SentencePiece, identically when a vocabulary is trained and when text is encoded; and
+// the caption normalization (lowercase, punctuation split off) for a word vocabulary.
 #pragma once
 
 #include <string>
@@ -13,5 +14,15 @@ namespace s2s {
 // SentencePiece, whose own normalization is switched off (identity rules), treats only U+0020 as
 // a word boundary. Thread-safe. Throws InputError if text is not valid UTF-8.
 std::string normalize_text(std::string_view text);
+
+// Caption text for a word vocabulary: normalize_text(), then ICU full lowercasing (root locale:
+// "STRASSE" -> "strasse", "İ" -> "i̇"), then every punctuation or symbol code point (Unicode
+// categories P* and S*) split off as a word of its own, except the joiners that belong to a
+// word: a hyphen or apostrophe between two letters or digits ("t-shirt", "don't"; the
+// typographic ’ ‘ ‐ ‑ become ' and -) and a period or comma between two digits ("3.5",
+// "1,000"). Words are separated by exactly one space, with none at either end, so splitting the
+// result on ' ' gives the words: "A T-Shirt, (top-left)!" -> "a t-shirt , ( top-left ) !".
+// Thread-safe. Throws InputError if text is not valid UTF-8.
+std::string normalize_caption(std::string_view text);
 
 }  // namespace s2s

@@ -13,6 +13,7 @@ const std::vector<Command>& commands() {
        run_version},
       {"bleu", "corpus BLEU of a hypothesis file against references, as sacreBLEU computes it",
        run_bleu},
+      {"eval", "evaluate outputs against references: `eval captions` (BLEU-4, CIDEr-D)", run_eval},
       {"train", "train a translation model from a parallel corpus and a recipe", run_train},
       {"translate", "translate text with a trained model, one output line per input line",
        run_translate},

@@ -32,6 +32,7 @@ bool parse_options(
 
 int run_version(int argc, char** argv);
 int run_bleu(int argc, char** argv);
+int run_eval(int argc, char** argv);  // eval.cc: `s2s eval captions`
 int run_vocab(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_translate(int argc, char** argv);

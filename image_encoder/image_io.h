@@ -1,0 +1,115 @@
+// Image input of the image encoder: an image file (any format OpenCV's imgcodecs decodes: PNG,
+// JPEG, BMP, TIFF, WebP, PNM/PAM/PFM, Sun raster, JPEG 2000, OpenEXR, Radiance HDR) to a float
+// tensor [C, H, W] in RGB order, resized, padded or cropped, normalized and optionally
+// augmented. OpenCV stays inside image_io.cc: nothing here includes it.
+//
+// Large JPEGs are decoded directly at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) when the
+// output size (and the smallest random crop) needs no more pixels: a 4000x3000 photo loaded at
+// 224x224 is decoded at 500x375, which is several times faster.
+//
+// Memory is bounded before anything is decoded: the file is read only up to
+// ImageOptions::max_file_bytes, and the pixel dimensions are read from the header (PNG, JPEG,
+// BMP, WebP, TIFF, PNM, Sun raster, PFM) before decoding. An image with more than
+// max_pixels pixels is decoded at a reduced scale where the codec can (JPEG: 1/2, 1/4 or 1/8,
+// by libjpeg's scaled decoding, so the full image never exists in memory), and otherwise
+// refused with an InputError naming the file and its size. Formats whose header is not parsed
+// here (JPEG 2000, OpenEXR, Radiance HDR) are checked after decoding, so for them memory is
+// bounded only by OpenCV's own limit (2^30 pixels, env OPENCV_IO_MAX_IMAGE_PIXELS).
+//
+// Every failure is an InputError (also for a missing file: for a list of images to caption, it is
+// the caller's input) whose message starts with the file's path: a missing or
+// unreadable file, an empty file, a file that is no image (a text file named .jpg), a truncated
+// PNG or JPEG (detected from the missing end marker, so no partial image is returned), an image
+// too large, a decoder error. No OpenCV exception or abort escapes (a decoder may still print a
+// warning of its own on stderr for damaged data inside an otherwise complete file).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "seq2seq/random.h"
+#include "seq2seq/tensor.h"
+
+namespace s2s {
+
+enum class ResizeMode : uint8_t {
+  pad,   // scale so the whole image fits (keeping aspect), pad the rest with pad_value; default
+  crop,  // scale so the image covers the target (keeping aspect), cut the center out
+};
+
+enum class AlphaMode : uint8_t {
+  white,  // composite a transparent image over white (as a viewer shows it); default
+  drop,   // ignore the alpha channel (the hidden color under transparent pixels shows)
+};
+
+// "pad" / "crop", "white" / "drop"; ConfigError naming the text otherwise.
+ResizeMode parse_resize_mode(const std::string& text);
+AlphaMode parse_alpha_mode(const std::string& text);
+
+struct ImageOptions {
+  int channels = 3;  // 1: grayscale (luma of a color image); 3: RGB (gray images replicated)
+  int height = 96;   // output size in pixels
+  int width = 96;
+  ResizeMode resize = ResizeMode::pad;
+  AlphaMode alpha = AlphaMode::white;
+  float pad_value = 0.0f;  // padding intensity in [0, 1], before normalization
+  // Per-channel normalization of intensities in [0, 1]: (x - mean[c]) / std[c]. Either one value
+  // (every channel) or `channels` values. Defaults: mean 0, std 1 (values stay in [0, 1]).
+  std::vector<float> mean = {0.0f};
+  std::vector<float> std = {1.0f};
+  // Images with more pixels (width * height, by their header) are decoded reduced or refused;
+  // default 40 M pixels (a 40 MP image decodes to 120 MB of 8-bit BGR, 320 MB if 16-bit RGBA).
+  int64_t max_pixels = 40'000'000;
+  // Larger files are refused before reading them whole. Default 256 MiB, at most 2^31 - 1.
+  int64_t max_file_bytes = int64_t{256} << 20;
+
+  // ConfigError naming the field for an invalid value (channels not 1 or 3, a size < 1, a mean
+  // or std list of the wrong length, std <= 0, ...).
+  void validate() const;
+};
+
+// Train-time augmentation; everything off by default.
+struct ImageAugmentation {
+  // Crop a random window of the decoded image first: each side a random fraction in
+  // [min_crop_scale, 1] of the image's (independently for width and height), at a random
+  // position; then resize as usual. 1 (default) turns it off.
+  float min_crop_scale = 1.0f;
+  // Mirror left-right with probability 1/2. Off by default: it turns "left" into "right", so
+  // it is only for captions that do not name sides.
+  bool horizontal_flip = false;
+
+  bool enabled() const { return min_crop_scale < 1.0f || horizontal_flip; }
+};
+
+// The dimensions from an image file's header, without decoding it; nullopt for a format not
+// parsed here (or bytes that are no image of a parsed format). format: "png", "jpeg", "bmp",
+// "webp", "tiff", "pnm" (PBM/PGM/PPM/PAM/PFM), "sunras".
+struct ImageHeader {
+  std::string format;
+  int64_t width = 0;
+  int64_t height = 0;
+};
+std::optional<ImageHeader> read_image_header(const std::string& bytes);
+
+// Loads path into a new f32 tensor [C, H, W] (C = options.channels). With augmentation and an
+// rng, draws from rng (a fixed number of draws per image, whatever the image). Throws InputError
+// (path first) for anything wrong with the file, ConfigError for invalid options.
+Tensor load_image(const std::string& path, const ImageOptions& options,
+                  const ImageAugmentation& augmentation = {}, Rng* rng = nullptr);
+
+// The same into row `row` of batch, an f32 CPU tensor [B, C, H, W] of options' size.
+void load_image_into(const std::string& path, const ImageOptions& options, Tensor& batch,
+                     int64_t row, const ImageAugmentation& augmentation = {}, Rng* rng = nullptr);
+
+// Loads every path into one batch [paths.size(), C, H, W]. A file that fails leaves its row
+// filled with zeros and its message in errors[i] (empty for success): callers like `s2s caption`
+// report it and go on. With augmentation, row i draws from its own stream split off rng by the
+// i-th draw of rng (one draw per row), so a row's augmentation does not depend on the other
+// rows' images, and successive batches differ.
+Tensor load_image_batch(const std::vector<std::string>& paths, const ImageOptions& options,
+                        std::vector<std::string>& errors,
+                        const ImageAugmentation& augmentation = {}, Rng* rng = nullptr);
+
+}  // namespace s2s
