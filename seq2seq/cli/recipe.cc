@@ -32,6 +32,16 @@ encoder:
   layers: 2               # 1 bidirectional + (layers - 1) unidirectional
   residual: true          # residual connections from the third layer on
   dropout: 0.2
+image_encoder:            # the CNN of the caption job (docs/architecture.md "The image encoder")
+  channels: [32, 64, 128] # one block per entry: its convolutions' width, then a 2x2 pooling
+  convs_per_block: 1      # 3x3 convolutions (+ batch norm + ReLU) per block
+  kernel_size: 3          # odd; padded to keep the size
+  batch_norm: true        # batch normalization after each convolution (false: conv bias)
+  bn_momentum: 0.1        # running-statistics update rate
+  pool: max               # max | avg
+  output_size: 256        # memory and summary width D (a final 1x1 convolution)
+  max_grid_size: 32       # largest feature grid side (position-embedding tables)
+  dropout: 0.1            # on the memory vectors
 decoder:
   embed_size: 256
   hidden_size: 512
