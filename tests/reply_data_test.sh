@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end test of `s2s reply-data extract|responses|baseline` through the real binary, on a
+# tiny mbox and JSON records made here. Usage: reply_data_test.sh PATH_TO_S2S
+set -u
+s2s=$1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+d=$(mktemp -d /tmp/s2s_reply_data.XXXXXX)
+trap 'rm -rf "$d"' EXIT
+expect_exit() {  # expect_exit CODE DESCRIPTION -- COMMAND...
+  local want=$1 what=$2; shift 3
+  "$@" >"$d/out" 2>"$d/err"; local got=$?
+  [ "$got" -eq "$want" ] || fail "$what: exit $got, expected $want: $(head -3 "$d/err")"
+}
+
+# Eight replies (one with a tab and a backslash, one quoted-printable, one in an Outlook block), a
+# message that quotes nothing, a forward, and a ">From " line to unquote.
+{
+  for who in ann bob cat; do
+    printf 'From %s@example.org Mon Sep  2 10:00:00 2002\nFrom: %s@example.org\nSubject: Re: meeting\n\n' "$who" "$who"
+    printf 'Joe wrote:\n> Can we meet on Friday at 10, %s?\n\nSounds good!\n\n-- \n%s\n\n' "$who" "$who"
+  done
+  printf 'From dan@example.org Mon Sep  2 11:00:00 2002\nSubject: Re: meeting\n\n> Can we meet on Friday?\n\nsounds   good\n\n'
+  printf 'From eve@example.org Mon Sep  2 12:00:00 2002\nSubject: Re: x\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n'
+  printf 'On Mon, 2 Sep 2002, Joe wrote:\n> Is the build broken, R=E9my?\n\nYes, sorry.\n\n'
+  printf 'From fay@example.org Mon Sep  2 13:00:00 2002\nSubject: Re: path\n\n> Which path?\n\nUse C:\\temp\tor D:\\tmp\n>From here on it works.\n\n'
+  printf 'From gus@example.org Mon Sep  2 14:00:00 2002\nSubject: Re: lunch\n\nYes, sorry.\n\n-----Original Message-----\nFrom: Joe\nSent: Monday\n\nLunch?\n\n'
+  printf 'From hal@example.org Mon Sep  2 15:00:00 2002\nSubject: news\n\nNothing quoted here.\n\n'
+  printf 'From ivy@example.org Mon Sep  2 16:00:00 2002\nSubject: Fwd: news\n\n> forwarded text\n\nfyi\n'
+} > "$d/box.mbox"
+mkdir -p "$d/json"
+printf '{"id":"1","group":"easy-ham-1","text":"Subject: Re: a\\n\\n> Ready?\\n\\nSounds good.\\n"}' > "$d/json/1.json"
+printf '{"id":"2","group":"spam-1","text":"Subject: Re: money\\n\\n> win\\n\\nBuy now!\\n"}' > "$d/json/2.json"
+printf '{"id":"3", "text": ' > "$d/json/3.json"
+
+expect_exit 0 "extract" -- "$s2s" reply-data extract "$d/box.mbox" --input "$d/json" -o "$d/pairs.tsv" --sources "$d/src.txt"
+[ "$(wc -l <"$d/pairs.tsv")" -eq 8 ] || fail "extract: expected 8 pairs, got $(wc -l <"$d/pairs.tsv"): $(cat "$d/err")"
+[ "$(wc -l <"$d/src.txt")" -eq 8 ] || fail "extract: --sources is not one line per pair"
+grep -q "^$d/box.mbox:1$" "$d/src.txt" || fail "extract: sources do not name the mbox line"
+grep -q "12 messages, 8 pairs kept" "$d/err" || fail "extract summary: $(cat "$d/err")"
+for reason in "non-ham: 1" "unreadable: 1" "no-quote: 1" "forwarded: 1"; do
+  grep -q "$reason" "$d/err" || fail "extract: summary lacks '$reason'"
+done
+awk -F'\t' 'NF != 2 { bad = 1 } END { exit bad }' "$d/pairs.tsv" || fail "extract: a line without exactly 2 fields"
+grep -qF 'Use C:\\temp\tor D:\\tmp\nFrom here on it works.' "$d/pairs.tsv" || fail "extract: tab/backslash/>From not escaped as documented: $(sed -n 6p "$d/pairs.tsv")"
+grep -q "Is the build broken, Rémy?" "$d/pairs.tsv" || fail "extract: quoted-printable latin-1 not decoded"
+grep -q "^Lunch?	Yes, sorry.$" "$d/pairs.tsv" || fail "extract: Outlook block pair missing"
+grep -q "Sounds good!" "$d/pairs.tsv" && grep -q "^Can we meet on Friday at 10, ann?	Sounds good!$" "$d/pairs.tsv" || fail "extract: signature not stripped"
+
+expect_exit 0 "responses" -- "$s2s" reply-data responses -i "$d/pairs.tsv" -o "$d/responses.tsv" --min-count 2
+grep -v '^#' "$d/responses.tsv" > "$d/body"
+[ "$(wc -l <"$d/body")" -eq 2 ] || fail "responses: expected 2 responses: $(cat "$d/responses.tsv")"
+head -1 "$d/body" | grep -q "^Sounds good!	Sounds good!	-0.336" || fail "responses: first line $(head -1 "$d/body")"
+grep -q "^Yes, sorry.	Yes, sorry.	" "$d/body" || fail "responses: no 'Yes, sorry.'"
+expect_exit 0 "baseline" -- "$s2s" reply-data baseline -i "$d/pairs.tsv" --responses "$d/responses.tsv" --k 1
+grep -q "^pairs: 8$" "$d/out" || fail "baseline: $(cat "$d/out")"
+grep -q "^recall@1 (all pairs): 0.625$" "$d/out" && grep -q "^recall@1 (mapped): 0.714" "$d/out" || fail "baseline recall: $(cat "$d/out")"
+
+# Bad input: one line on stderr, exit 1 (input) or 2 (usage), no partial output.
+printf 'Sounds good\tc\t0.5\n' > "$d/bad.tsv"
+expect_exit 1 "baseline on a bad response file" -- "$s2s" reply-data baseline -i "$d/pairs.tsv" --responses "$d/bad.tsv"
+grep -q "bad.tsv:1: prior must be" "$d/err" || fail "bad response file: $(cat "$d/err")"
+[ "$(wc -l <"$d/err")" -eq 1 ] || fail "bad response file: not one line on stderr"
+printf 'no tab here\n' > "$d/notab.tsv"
+expect_exit 1 "responses on a line without a tab" -- "$s2s" reply-data responses -i "$d/notab.tsv" -o "$d/r2.tsv"
+grep -q "notab.tsv:1: expected message<TAB>reply" "$d/err" || fail "no tab: $(cat "$d/err")"
+[ -e "$d/r2.tsv" ] && fail "responses: partial output left behind"
+expect_exit 1 "extract on a missing path" -- "$s2s" reply-data extract "$d/missing" -o "$d/p2.tsv"
+[ -e "$d/p2.tsv" ] && fail "extract: partial output left behind"
+expect_exit 2 "unknown mode" -- "$s2s" reply-data frobnicate
+expect_exit 2 "bad format" -- "$s2s" reply-data extract "$d/box.mbox" --format maildir -o "$d/p3.tsv"
+expect_exit 2 "bad similarity" -- "$s2s" reply-data responses -i "$d/pairs.tsv" -o "$d/r3.tsv" --similarity 2
+expect_exit 0 "help" -- "$s2s" reply-data --help
+
+if [ "$failures" -eq 0 ]; then echo "reply_data_test: all passed"; else echo "reply_data_test: $failures failed"; exit 1; fi
