@@ -17,6 +17,8 @@ const std::vector<Command>& commands() {
       {"train", "train a translation model from a parallel corpus and a recipe", run_train},
       {"translate", "translate text with a trained model, one output line per input line",
        run_translate},
+      {"reply", "suggest replies to messages from a fixed response set (smart reply), in batch",
+       run_reply},
       {"reply-data",
        "smart-reply data: e-mail -> (message, reply) pairs, response sets, frequency baseline",
        run_reply_data},

@@ -38,5 +38,6 @@ int run_train(int argc, char** argv);
 int run_translate(int argc, char** argv);
 int run_score(int argc, char** argv);
 int run_reply_data(int argc, char** argv);
+int run_reply(int argc, char** argv);
 
 }  // namespace s2s::cli

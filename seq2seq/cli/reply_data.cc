@@ -222,24 +222,70 @@ int run_baseline(int argc, char** argv) {
   return 0;
 }
 
+int run_training(int argc, char** argv) {
+  po::options_description options("Options");
+  std::string input, output, candidate = "reply";
+  size_t max_tokens = 12;
+  options.add_options()("input,i", po::value(&input)->required(), "pairs (message<TAB>reply)")(
+      "output,o", po::value(&output)->required(),
+      "training pairs for s2s train: message<TAB>response, plain text")(
+      "candidate", po::value(&candidate)->default_value(candidate),
+      "which part of the reply is the target: as `responses` built the set")(
+      "max-tokens", po::value(&max_tokens)->default_value(max_tokens),
+      "as `responses` built the set");
+  po::variables_map values;
+  if (!parse_options("reply-data training", "-i PAIRS.tsv -o TRAIN.tsv [OPTIONS]", options, argc,
+                     argv, values))
+    return 0;
+  CandidateMode mode{};
+  translate_errors("training", [&] { mode = parse_candidate_mode(candidate); });
+  // The model reads a message with its white space (line breaks too) collapsed, exactly as
+  // `s2s reply` gives it one, and learns to write the candidate response of the true reply.
+  LineReader reader(input);
+  OutputFile out(output);
+  std::string line;
+  size_t written = 0, skipped = 0;
+  while (reader.next(line)) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos)
+      throw InputError(reader.location() + ": expected message<TAB>reply");
+    const std::string message = collapse_whitespace(unescape_field(line.substr(0, tab)));
+    const std::string target =
+        collapse_whitespace(candidate_response(reply_field(reader, line), mode, max_tokens));
+    if (message.empty() || target.empty()) {
+      ++skipped;
+      continue;
+    }
+    out.write(message + "\t" + target + "\n");
+    ++written;
+  }
+  out.commit();
+  std::cerr << "s2s reply-data training: " << written << " pairs, " << skipped
+            << " without a message or candidate -> " << output << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_reply_data(int argc, char** argv) {
   const std::string usage =
-      "usage: s2s reply-data extract|responses|baseline [OPTIONS]  (s2s reply-data COMMAND --help)";
+      "usage: s2s reply-data extract|responses|baseline|training [OPTIONS]  (s2s reply-data "
+      "COMMAND "
+      "--help)";
   if (argc < 2) throw UsageError("s2s reply-data: missing command; " + usage);
   const std::string command = argv[1];
   if (command == "--help" || command == "-h") {
-    std::cout
-        << usage << "\n"
-        << "  extract    e-mail (files, mbox, JSON records) -> message<TAB>reply pairs\n"
-        << "  responses  replies of pairs -> response set (response<TAB>cluster<TAB>prior)\n"
-        << "  baseline   recall@k and MRR of always suggesting the k most frequent clusters\n";
+    std::cout << usage << "\n"
+              << "  extract    e-mail (files, mbox, JSON records) -> message<TAB>reply pairs\n"
+              << "  responses  replies of pairs -> response set (response<TAB>cluster<TAB>prior)\n"
+              << "  baseline   recall@k and MRR of always suggesting the k most frequent clusters\n"
+              << "  training   pairs -> message<TAB>response training pairs for s2s train\n";
     return 0;
   }
   if (command == "extract") return run_extract(argc - 1, argv + 1);
   if (command == "responses") return run_responses(argc - 1, argv + 1);
   if (command == "baseline") return run_baseline(argc - 1, argv + 1);
+  if (command == "training") return run_training(argc - 1, argv + 1);
   throw UsageError("s2s reply-data: unknown command '" + command + "'; " + usage);
 }
 

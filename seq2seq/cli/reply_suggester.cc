@@ -1,0 +1,169 @@
+// ReplySuggester: trie-constrained search, diversity and triggering.
+#include "seq2seq/cli/reply_suggester.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+#include "beam_search/beam_search.h"
+#include "seq2seq/error.h"
+#include "seq2seq/ops/index_select.h"
+
+namespace s2s::cli {
+
+namespace {
+
+// Messages as encoder input: one batch, time-major, padded.
+Memory encode_messages(TranslationModel& model, const std::vector<std::vector<int32_t>>& sources,
+                       const std::vector<size_t>& batch, std::vector<int64_t>& lengths) {
+  const int64_t b = static_cast<int64_t>(batch.size());
+  int64_t s = 0;
+  for (size_t i : batch)
+    s = std::max<int64_t>(s, static_cast<int64_t>(sources[i].size()));
+  std::vector<int32_t> ids(s * b, Vocab::kPad);
+  std::vector<float> mask(s * b, 0.f);
+  lengths.clear();
+  for (int64_t j = 0; j < b; ++j) {
+    const auto& src = sources[batch[j]];
+    lengths.push_back(static_cast<int64_t>(src.size()));
+    for (size_t t = 0; t < src.size(); ++t) {
+      ids[t * b + j] = src[t];
+      mask[t * b + j] = 1.f;
+    }
+  }
+  const Device device = model.encoder->options().device;
+  Tensor ids_t = Tensor::from_vector(ids, {s, b}), mask_t = Tensor::from_vector(mask, {s, b});
+  if (!device.is_cpu()) ids_t = ids_t.to(device), mask_t = mask_t.to(device);
+  return model.encoder->encode(ids_t, mask_t, nullptr);
+}
+
+}  // namespace
+
+ReplySuggester::ReplySuggester(TranslationModel& model,
+                               const std::vector<reply::Response>& responses, ReplyOptions options)
+    : model_(model), responses_(responses), options_(options) {
+  S2S_CHECK(options_.k >= 1, "reply: k must be at least 1, got ", options_.k);
+  S2S_CHECK(options_.beam >= 1, "reply: the beam must be at least 1, got ", options_.beam);
+  options_.candidates = std::clamp(options_.candidates, 1, options_.beam);
+  if (responses_.empty()) throw InputError("reply: the response set is empty");
+  for (const reply::Response& r : responses_) {
+    pieces_.push_back(model_.vocab->encode(r.text));
+    if (pieces_.back().empty())
+      throw InputError("reply: the response '" + r.text + "' has no pieces in the vocabulary");
+  }
+  trie_ = std::make_unique<TrieConstraint>(pieces_, Vocab::kEos);
+  response_of_node_.assign(trie_->nodes(), -1);
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    const auto node = trie_->find(pieces_[i]);
+    if (response_of_node_[node] < 0) response_of_node_[node] = static_cast<int>(i);
+  }
+}
+
+std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>& messages) {
+  model_.set_training(false);
+  std::vector<ReplyResult> out(messages.size());
+  std::vector<std::vector<int32_t>> sources(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    sources[i] = model_.vocab->encode(messages[i]);
+    if (options_.max_source_length > 0 &&
+        static_cast<int64_t>(sources[i].size()) > options_.max_source_length)
+      sources[i].resize(options_.max_source_length);
+  }
+  std::vector<size_t> order;
+  for (size_t i = 0; i < messages.size(); ++i)
+    if (!sources[i].empty()) order.push_back(i);  // an empty message gets no suggestion
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return sources[a].size() < sources[b].size(); });
+  size_t longest = 0;
+  for (const auto& p : pieces_)
+    longest = std::max(longest, p.size());
+  BeamSearchOptions search;
+  search.beam_size = options_.beam;
+  search.n_best = options_.candidates;
+  search.length_penalty = 0;  // rank by log P(response | message)
+  search.max_length_factor = 0;
+  search.max_length_add = static_cast<int64_t>(longest);
+  search.bos_id = Vocab::kBos;
+  search.eos_id = Vocab::kEos;
+  search.pad_id = Vocab::kPad;
+  for (size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
+    const size_t end = std::min(order.size(), begin + static_cast<size_t>(options_.batch_size));
+    const std::vector<size_t> batch(order.begin() + begin, order.begin() + end);
+    std::vector<int64_t> lengths;
+    const Memory memory = encode_messages(model_, sources, batch, lengths);
+    const SearchModel member{model_.decoder.get(), &memory};
+    const auto found = beam_search(std::span(&member, 1), lengths, search, trie_.get());
+    for (size_t j = 0; j < batch.size(); ++j) {
+      ReplyResult& r = out[batch[j]];
+      for (const Hypothesis& h : found[j]) {
+        const auto node = trie_->find(h.tokens);
+        r.ranked.push_back(Suggestion{response_of_node_[node], h.log_prob});
+      }
+    }
+  }
+  for (ReplyResult& r : out) {
+    r.triggered = !r.ranked.empty() && r.ranked[0].score >= options_.threshold;
+    if (!r.triggered) continue;
+    std::set<std::string> used;
+    for (const Suggestion& s : r.ranked) {
+      if (static_cast<int>(r.suggestions.size()) == options_.k) break;
+      if (options_.diverse && !used.insert(responses_[s.response].cluster).second) continue;
+      r.suggestions.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::vector<Suggestion> ReplySuggester::score_all(const std::string& message) {
+  model_.set_training(false);
+  std::vector<std::vector<int32_t>> source = {model_.vocab->encode(message)};
+  if (options_.max_source_length > 0 &&
+      static_cast<int64_t>(source[0].size()) > options_.max_source_length)
+    source[0].resize(options_.max_source_length);
+  S2S_CHECK(!source[0].empty(), "reply: the message is empty");
+  std::vector<int64_t> lengths;
+  const Memory one = encode_messages(model_, source, {0}, lengths);
+  std::vector<Suggestion> out;
+  ops::XentOptions xent;
+  xent.pad_id = Vocab::kPad;
+  const size_t chunk = 256;
+  for (size_t begin = 0; begin < pieces_.size(); begin += chunk) {
+    const size_t end = std::min(pieces_.size(), begin + chunk);
+    const int64_t b = static_cast<int64_t>(end - begin);
+    // The message's memory, once per response of the chunk.
+    const std::vector<int32_t> repeat(b, 0);
+    Memory memory{ops::index_select(one.vectors, 1, repeat), ops::index_select(one.mask, 1, repeat),
+                  one.summary.defined() ? ops::index_select(one.summary, 0, repeat) : Tensor()};
+    int64_t u = 0;
+    for (size_t i = begin; i < end; ++i)
+      u = std::max<int64_t>(u, static_cast<int64_t>(pieces_[i].size()) + 1);
+    std::vector<int32_t> input(u * b, Vocab::kPad), output(u * b, Vocab::kPad);
+    for (int64_t j = 0; j < b; ++j) {
+      const auto& y = pieces_[begin + j];
+      input[j] = Vocab::kBos;
+      for (size_t t = 0; t < y.size(); ++t) {
+        input[(t + 1) * b + j] = y[t];
+        output[t * b + j] = y[t];
+      }
+      output[y.size() * b + j] = Vocab::kEos;
+    }
+    Tensor in = Tensor::from_vector(input, {u, b}), target = Tensor::from_vector(output, {u, b});
+    const Device device = model_.encoder->options().device;
+    if (!device.is_cpu()) in = in.to(device), target = target.to(device);
+    Tensor log_probs;
+    model_.decoder->loss(memory, in, target, xent, &log_probs);
+    if (!log_probs.device().is_cpu()) log_probs = log_probs.to(Device::cpu());
+    for (int64_t j = 0; j < b; ++j) {
+      double total = 0;
+      for (int64_t t = 0; t < u; ++t)
+        total += log_probs.dtype() == DType::f32 ? log_probs.data<float>()[t * b + j]
+                                                 : log_probs.data<double>()[t * b + j];
+      out.push_back(Suggestion{static_cast<int>(begin + j), total});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Suggestion& a, const Suggestion& b) { return a.score > b.score; });
+  return out;
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# End-to-end test of `s2s reply` through the real binary: a tiny message -> reply model (the reply
+# is decided by the message's first digit) scores a response set by trie search; its top 3 equal
+# forced decoding of every response; suggestions are diverse, in input order whatever the
+# threads; bad records get error records and the job goes on. Usage: reply_test.sh PATH_TO_S2S
+set -u
+s2s=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+passed=0
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+
+# Ten replies, one per first digit of the message.
+cat > replies.txt <<'TXT'
+yes please
+no thanks
+see you soon
+sounds good to me
+i will check
+thanks a lot
+not today
+call me later
+on my way
+good night
+TXT
+gen() { awk -v n="$1" -v seed="$2" 'NR == FNR { r[NR - 1] = $0; next }
+  END { srand(seed); for (i = 0; i < n; ++i) { len = 2 + int(rand() * 5); s = "";
+    for (j = 0; j < len; ++j) s = s (j ? " " : "") int(rand() * 10);
+    print s "\t" r[substr(s, 1, 1) + 0] } }' replies.txt /dev/null; }
+gen 1500 1 > train.tsv
+gen 40 2 > test.tsv
+cat > tiny.yaml <<'YAML'
+data: {train: train.tsv, batch_tokens: 256, max_length: 20}
+vocab: {size: 48}
+encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.0}
+decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}
+train: {max_steps: 400, valid_every: 0, log_every: 200, learning_rate: 0.01, warmup_steps: 20,
+        label_smoothing: 0.0, patience: 0}
+YAML
+"$s2s" train -r tiny.yaml -o run >train.log 2>&1
+check "train exits 0" [ $? -eq 0 ]
+m=run/model
+# The response set: the ten replies and thirty distractors, in clusters of related replies.
+{
+  echo "# response<TAB>cluster<TAB>prior"
+  awk '{ printf "%s\tc%d\t-3.0\n", $0, NR }' replies.txt
+  awk '{ printf "%s now\tc%d\t-4.0\n%s again\tc%d\t-4.0\nwell %s\tc%d\t-4.5\n", $0, NR, $0, NR, $0, NR }' replies.txt
+} > responses.tsv
+
+# 1. The trie search ranks exactly as forced decoding of every response.
+"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --forced-check 40 --beam 64 > eval.txt 2>/dev/null
+check "evaluate exits 0" [ $? -eq 0 ]
+check "top 3 of the trie search == forced decoding for all 40 ($(grep -o 'identical for [0-9]* ([0-9.]*%)' eval.txt))" grep -q "identical for 40 (100.0%)" eval.txt
+check "recall@3 is reported for model and baseline" grep -q "model: *recall@3" eval.txt
+recall=$(awk '/^model:/ { print $3 }' eval.txt)
+check "the model finds the true cluster (recall@3 $recall >= 0.9)" awk -v r="$recall" 'BEGIN { exit !(r >= 0.9) }'
+
+# 2. The batch job: JSONL in, JSONL out in order, one suggestion per cluster.
+{
+  echo '{"id": "a", "text": "3 1 4"}'
+  echo '{"id": 7, "text": "9 9"}'
+  echo 'this is not json'
+  echo '{"id": "no-text"}'
+  printf '{"id": "bad-utf8", "text": "4 \xff 4"}\n'
+  printf '{"id": "huge", "text": "%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' '1')"
+  echo '{"id": "z", "text": "0 5"}'
+} > in.jsonl
+"$s2s" reply -m $m --responses responses.tsv -i in.jsonl -o out.jsonl --max-text-bytes 2000 2>err.txt
+check "bad records: exit 1" [ $? -eq 1 ]
+check "one output record per input record" [ "$(wc -l <out.jsonl)" -eq 7 ]
+check "ids in input order" [ "$(grep -o '"id":[^,]*' out.jsonl | tr '\n' ' ')" = '"id":"a" "id":7 "id":null "id":"no-text" "id":null "id":"huge" "id":"z" ' ]
+check "record a: suggestions as text, score, cluster" grep -Eq '^\{"id":"a","suggestions":\[\{"text":"[a-z ]+","score":-[0-9.]+,"cluster":"c[0-9]+"\}' out.jsonl
+check "record a: three distinct clusters" [ "$(sed -n 1p out.jsonl | grep -o '"cluster":"c[0-9]*"' | sort -u | wc -l)" -eq 3 ]
+check "invalid JSON: an error record naming line 3" grep -q '"line":3,"error":"invalid JSON' out.jsonl
+check "no text: an error record" grep -q '"id":"no-text","line":4,"error":"the record has no' out.jsonl
+check "huge text: an error record" grep -q '"id":"huge",.*over --max-text-bytes' out.jsonl
+check "invalid UTF-8: an error record" [ "$(sed -n 5p out.jsonl | grep -c '"error"')" -eq 1 ]
+check "the records after the bad ones are scored" grep -q '"id":"z","suggestions":\[{"text":"yes please"' out.jsonl
+
+# 3. Threads change nothing; text input works; a threshold turns suggestions off.
+cut -f1 test.tsv > test.txt
+"$s2s" reply -m $m --responses responses.tsv -i test.txt --threads 1 > t1.jsonl 2>/dev/null
+"$s2s" reply -m $m --responses responses.tsv -i test.txt --threads 2 --batch-size 7 > t2.jsonl 2>/dev/null
+check "text input: 40 records" [ "$(wc -l <t1.jsonl)" -eq 40 ]
+# Scores may differ in the last digit (other batches, other float sums); the suggestions may not.
+strip() { sed 's/"score":[-0-9.]*//g' "$1"; }
+check "2 threads, batch 7: the suggestions of 1 thread" cmp -s <(strip t1.jsonl) <(strip t2.jsonl)
+"$s2s" reply -m $m --responses responses.tsv -i test.txt --threshold 0 > t0.jsonl 2>/dev/null
+check "threshold 0: nothing triggers" [ "$(grep -c '"suggestions":\[\],"triggered":false' t0.jsonl)" -eq 40 ]
+"$s2s" reply -m $m --responses responses.tsv --calibrate test.tsv --coverage 0.5 > cal.txt 2>/dev/null
+check "calibrate prints a threshold" grep -q "threshold for coverage 0.50: -[0-9.]*" cal.txt
+printf 'x\tc1\n' > broken.tsv
+"$s2s" reply -m $m --responses broken.tsv -i test.txt -o never.jsonl >/dev/null 2>err2.txt
+check "a broken response file: exit 1, named, no output" [ $? -eq 1 -a ! -e never.jsonl ] && grep -q "broken.tsv:1" err2.txt
+
+echo "reply_test: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]
