@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "seq2seq/atomic_file.h"
 #include "seq2seq/error.h"
 
 namespace s2s {
@@ -511,6 +512,64 @@ Tensor load_image_batch(const std::vector<std::string>& paths, const ImageOption
     }
   }
   return batch;
+}
+
+void write_attention_map(const std::string& image_path, const ImageOptions& options,
+                         const std::vector<std::string>& words,
+                         const std::vector<std::vector<float>>& attention, int64_t grid_h,
+                         int64_t grid_w, const std::string& out_path) {
+  S2S_CHECK(words.size() == attention.size(), "attention map: ", words.size(), " words but ",
+            attention.size(), " attention rows");
+  S2S_CHECK(grid_h > 0 && grid_w > 0, "attention map: empty grid");
+  ImageOptions plain = options;  // intensities in [0, 1], as a viewer shows them
+  plain.mean = {0.0f};
+  plain.std = {1.0f};
+  const Tensor pixels = load_image(image_path, plain);  // [C, H, W]
+  const int c = static_cast<int>(pixels.dim(0)), h = static_cast<int>(pixels.dim(1)),
+            w = static_cast<int>(pixels.dim(2));
+  // An 8-bit BGR picture of the image.
+  cv::Mat picture(h, w, CV_8UC3);
+  const float* p = pixels.data<float>();
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      auto at = [&](int channel) {
+        return cv::saturate_cast<uchar>(255.f * p[(channel * h + y) * w + x]);
+      };
+      const uchar r = at(0), g = at(c == 3 ? 1 : 0), b = at(c == 3 ? 2 : 0);
+      picture.at<cv::Vec3b>(y, x) = cv::Vec3b(b, g, r);
+    }
+  // Panels are at least 128 pixels wide so the words stay legible.
+  const double scale = std::max(1.0, 128.0 / w);
+  const int pw = static_cast<int>(w * scale), ph = static_cast<int>(h * scale), label = 22;
+  cv::Mat big;
+  cv::resize(picture, big, cv::Size(pw, ph), 0, 0, cv::INTER_NEAREST);
+  const int columns = static_cast<int>(std::min<size_t>(6, std::max<size_t>(1, words.size())));
+  const int rows = static_cast<int>((words.size() + columns - 1) / columns);
+  cv::Mat canvas(std::max(1, rows) * (ph + label), columns * pw, CV_8UC3,
+                 cv::Scalar(255, 255, 255));
+  for (size_t u = 0; u < words.size(); ++u) {
+    S2S_CHECK(static_cast<int64_t>(attention[u].size()) == grid_h * grid_w, "attention map: word ",
+              u, " has ", attention[u].size(), " weights for a ", grid_h, "x", grid_w, " grid");
+    cv::Mat grid(static_cast<int>(grid_h), static_cast<int>(grid_w), CV_32F);
+    const float top = std::max(1e-12f, *std::max_element(attention[u].begin(), attention[u].end()));
+    for (int64_t i = 0; i < grid_h * grid_w; ++i)
+      grid.at<float>(static_cast<int>(i / grid_w), static_cast<int>(i % grid_w)) =
+          attention[u][i] / top;
+    cv::Mat heat, heat8, colored, blended;
+    cv::resize(grid, heat, cv::Size(pw, ph), 0, 0, cv::INTER_CUBIC);
+    heat.convertTo(heat8, CV_8U, 255.0);
+    cv::applyColorMap(heat8, colored, cv::COLORMAP_JET);
+    cv::addWeighted(big, 0.5, colored, 0.5, 0.0, blended);
+    const int row = static_cast<int>(u) / columns, column = static_cast<int>(u) % columns;
+    blended.copyTo(canvas(cv::Rect(column * pw, row * (ph + label), pw, ph)));
+    cv::putText(canvas, words[u], cv::Point(column * pw + 4, row * (ph + label) + ph + 16),
+                cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  }
+  std::vector<uchar> png;
+  if (!cv::imencode(".png", canvas, png))
+    throw IoError("attention map: cannot encode a PNG for '" + out_path + "'");
+  write_file_atomically(out_path,
+                        std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace s2s

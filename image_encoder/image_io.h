@@ -112,4 +112,16 @@ Tensor load_image_batch(const std::vector<std::string>& paths, const ImageOption
                         std::vector<std::string>& errors,
                         const ImageAugmentation& augmentation = {}, Rng* rng = nullptr);
 
+// Attention maps for people who would rather look than read: the image a caption was made for,
+// once per caption word, with that word's attention over the encoder's feature grid overlaid as a
+// heat map, the panels in a grid with the word under each.
+// image_path is loaded as the model saw it (options: size, channels, padding; no normalization);
+// attention[u] holds grid_h * grid_w weights for words[u] (row-major cells). Writes a PNG to
+// out_path atomically. InputError for an image that does not load, InvalidArgument for weights
+// that do not fit the grid, IoError when the file cannot be written.
+void write_attention_map(const std::string& image_path, const ImageOptions& options,
+                         const std::vector<std::string>& words,
+                         const std::vector<std::vector<float>>& attention, int64_t grid_h,
+                         int64_t grid_w, const std::string& out_path);
+
 }  // namespace s2s

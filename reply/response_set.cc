@@ -109,6 +109,14 @@ CandidateMode parse_candidate_mode(const std::string& name) {
   throw InvalidArgument("candidate mode must be reply or first-sentence, got '" + name + "'");
 }
 
+std::string first_words(const std::string& collapsed, size_t max_words) {
+  if (max_words == 0) return collapsed;
+  size_t words = 0;
+  for (size_t i = 0; i < collapsed.size(); ++i)
+    if (collapsed[i] == ' ' && ++words == max_words) return collapsed.substr(0, i);
+  return collapsed;
+}
+
 std::string collapse_whitespace(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -66,6 +66,8 @@ struct ResponseSetStats {
 std::string normalize_response(std::string_view text);
 // White space runs -> one space, trimmed (the displayed form).
 std::string collapse_whitespace(std::string_view text);
+// The first max_words space-separated words of collapsed text (all when max_words is 0).
+std::string first_words(const std::string& collapsed, size_t max_words);
 // The candidate response of a reply, or "" when it gives none.
 std::string candidate_response(std::string_view reply, CandidateMode mode, size_t max_tokens);
 

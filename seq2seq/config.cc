@@ -218,6 +218,7 @@ S2S_INSTANTIATE(int64_t)
 S2S_INSTANTIATE(double)
 S2S_INSTANTIATE(std::string)
 S2S_INSTANTIATE(std::vector<int>)
+S2S_INSTANTIATE(std::vector<double>)
 S2S_INSTANTIATE(std::vector<std::string>)
 #undef S2S_INSTANTIATE
 

@@ -54,6 +54,7 @@ extern template int64_t Config::get<int64_t>(const std::string&) const;
 extern template double Config::get<double>(const std::string&) const;
 extern template std::string Config::get<std::string>(const std::string&) const;
 extern template std::vector<int> Config::get<std::vector<int>>(const std::string&) const;
+extern template std::vector<double> Config::get<std::vector<double>>(const std::string&) const;
 extern template std::vector<std::string> Config::get<std::vector<std::string>>(
     const std::string&) const;
 

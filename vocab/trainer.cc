@@ -143,7 +143,10 @@ SentencePieceStats train_sentencepiece(const std::vector<TrainingInput>& inputs,
               "input '", input.path, "': column must be -1, 0 or 1, got ", input.column);
 
   const std::unordered_map<std::string, std::string> args = {
-      {"model_type", options.type == SentencePieceType::kBpe ? "bpe" : "unigram"},
+      {"model_type", options.type == SentencePieceType::kBpe    ? "bpe"
+                     : options.type == SentencePieceType::kWord ? "word"
+                                                                : "unigram"},
+      {"hard_vocab_limit", options.type == SentencePieceType::kWord ? "false" : "true"},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"character_coverage", exact(options.character_coverage)},
       {"input_sentence_size", "0"},  // read_corpus has sampled already

@@ -14,6 +14,8 @@ namespace s2s {
 enum class SentencePieceType {
   kUnigram,  // unigram language model (Kudo 2018), SentencePiece's default
   kBpe,      // byte-pair encoding (Sennrich et al. 2016)
+  kWord,     // whitespace-separated words (caption text, normalized); vocab_size is then an upper
+             // bound: a small caption language has fewer words than the size asked for
 };
 
 // One training file. A plain text file gives whole lines; a parallel corpus, one side of it.

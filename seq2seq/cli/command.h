@@ -39,5 +39,6 @@ int run_translate(int argc, char** argv);
 int run_score(int argc, char** argv);
 int run_reply_data(int argc, char** argv);
 int run_reply(int argc, char** argv);
+int run_caption(int argc, char** argv);
 
 }  // namespace s2s::cli

@@ -10,9 +10,11 @@ namespace s2s::cli {
 
 const std::string& default_recipe() {
   static const std::string text = R"(# s2s recipe defaults: every key a recipe may set.
+task: translate           # translate (text -> text) | caption (image -> text)
 data:
-  train: ""               # parallel corpus: a TSV file (source<TAB>target)
+  train: ""               # translate: a TSV file (source<TAB>target); caption: COCO JSON or TSV
   valid: ""               # dev set, same format: validation loss and BLEU ("" = none)
+  image_dir: ""           # caption: image paths are relative to it ("" = to the caption file)
   on_bad_line: skip       # skip | fail: what a malformed corpus line does
   max_length: 100         # longer pairs (in pieces) are dropped from training
   batch_tokens: 4096      # padded target tokens per batch
@@ -23,7 +25,7 @@ data:
 vocab:
   model: ""               # an existing SentencePiece model to use instead of training one
   size: 8000              # pieces, special ones included
-  type: unigram           # unigram | bpe
+  type: unigram           # unigram | bpe | word (caption text: normalized words)
   character_coverage: 1.0 # 1.0 for alphabetic scripts, 0.9995 for CJK
   max_sentences: 2000000  # training sample
 encoder:
@@ -32,6 +34,19 @@ encoder:
   layers: 2               # 1 bidirectional + (layers - 1) unidirectional
   residual: true          # residual connections from the third layer on
   dropout: 0.2
+image:                    # caption: how images are read (image_encoder/image_io.h)
+  channels: 3             # 1 gray | 3 RGB
+  height: 96              # the network's input size
+  width: 96
+  resize: pad             # pad (keep aspect, pad) | crop (keep aspect, center crop)
+  alpha: white            # white (composite over white) | drop
+  pad_value: 0.0          # padding intensity in [0, 1]
+  mean: [0.0]             # per-channel normalization (x - mean) / std of intensities in [0, 1]
+  std: [1.0]
+  max_pixels: 40000000    # larger images are decoded reduced (JPEG) or refused
+  augment:                # training only
+    min_crop_scale: 1.0   # < 1: random crops of at least this share of each side
+    horizontal_flip: false  # mirrors left and right: off for captions that name sides
 image_encoder:            # the CNN of the caption job (docs/architecture.md "The image encoder")
   channels: [32, 64, 128] # one block per entry: its convolutions' width, then a 2x2 pooling
   convs_per_block: 1      # 3x3 convolutions (+ batch norm + ReLU) per block
@@ -76,6 +91,11 @@ train:
   threads: 2              # CPU math threads
   device: cpu             # cpu | cuda | cuda:N
   freeze: []              # parameter name prefixes kept fixed (fine-tuning with --init-from)
+caption:                  # s2s caption and the caption job's validation
+  beam_size: 4
+  normalize: 0.0          # length normalisation alpha
+  batch_size: 32          # images per batch
+  max_length: 40          # caption pieces at most
 translate:
   batch_size: 32          # sentences decoded together
   batch_tokens: 0         # > 0: also at most this many (padded) source pieces per batch

@@ -36,14 +36,17 @@ namespace s2s::cli {
 namespace {
 
 struct Record {
-  json id;              // the record's id (the line number for text input)
-  int64_t line = 0;     // 1-based input line
-  std::string text;     // the message, white space collapsed
-  std::string error;    // why it cannot be scored
+  json id;            // the record's id (the line number for text input)
+  int64_t line = 0;   // 1-based input line
+  std::string text;   // the message, white space collapsed
+  std::string error;  // why it cannot be scored
 };
 
 // White space runs (newlines included) -> one space: the model saw messages this way in training.
-std::string flatten(std::string_view text) { return reply::collapse_whitespace(text); }
+size_t max_message_words = 0;  // --max-message-words: as the training pairs were cut
+std::string flatten(std::string_view text) {
+  return reply::first_words(reply::collapse_whitespace(text), max_message_words);
+}
 
 Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t max_bytes) {
   Record r;
@@ -110,10 +113,12 @@ int run_reply(int argc, char** argv) {
       "no suggestions when the best log P(response | message) is below it (--calibrate)")(
       "no-diversity", po::bool_switch(), "allow several suggestions of one cluster")(
       "batch-size", po::value(&reply.batch_size)->default_value(64), "messages per search batch")(
+      "max-message-words", po::value(&max_message_words)->default_value(0),
+      "read only the first N words of a message (0: all), as `reply-data training` cut them")(
       "max-text-bytes", po::value(&max_text_bytes)->default_value(100000),
-      "longer messages are error records")(
-      "threads", po::value(&threads)->default_value(kDefaultThreads),
-      "worker threads, each with its own model copy")(
+      "longer messages are error records")("threads",
+                                           po::value(&threads)->default_value(kDefaultThreads),
+                                           "worker threads, each with its own model copy")(
       "device", po::value(&device_name)->default_value("cpu"), "cpu | cuda | cuda:N")(
       "evaluate", po::value(&evaluate),
       "held-out message<TAB>reply pairs (escaped): recall@k and MRR vs the frequency baseline")(
@@ -164,7 +169,8 @@ int run_reply(int argc, char** argv) {
     // response count as misses in the all-pairs figures and are left out of the mapped ones.
     reply::RankingMetrics model_metrics(reply.k), baseline(reply.k), model_all(reply.k),
         baseline_all(reply.k);
-    std::vector<std::pair<double, bool>> best_and_hit;  // per message: best score, true cluster in k
+    std::vector<std::pair<double, bool>>
+        best_and_hit;  // per message: best score, true cluster in k
     Progress progress("reply evaluate", static_cast<int64_t>(messages.size()), "pairs");
     const size_t chunk = 256;
     for (size_t begin = 0; begin < messages.size(); begin += chunk) {
@@ -174,8 +180,8 @@ int run_reply(int argc, char** argv) {
       for (size_t i = 0; i < results.size(); ++i) {
         const std::string truth_text =
             reply::candidate_response(replies[begin + i], candidate_mode, max_tokens);
-        const auto match = truth_text.empty() ? reply::ResponseMatcher::Match{}
-                                              : matcher.nearest(truth_text);
+        const auto match =
+            truth_text.empty() ? reply::ResponseMatcher::Match{} : matcher.nearest(truth_text);
         if (match.index < 0) {
           model_all.add(0);
           baseline_all.add(0);
@@ -208,10 +214,11 @@ int run_reply(int argc, char** argv) {
                 messages.size(), model_metrics.count(), reply.k, frequent.size());
     std::printf("model:     recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f)\n", reply.k,
                 model_metrics.recall(), model_metrics.mrr(), model_all.recall(), model_all.mrr());
-    std::printf("frequency: recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f; always the %d "
-                "most frequent clusters)\n",
-                reply.k, baseline.recall(), baseline.mrr(), baseline_all.recall(),
-                baseline_all.mrr(), reply.k);
+    std::printf(
+        "frequency: recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f; always the %d "
+        "most frequent clusters)\n",
+        reply.k, baseline.recall(), baseline.mrr(), baseline_all.recall(), baseline_all.mrr(),
+        reply.k);
     std::sort(best_and_hit.begin(), best_and_hit.end(), std::greater<>());
     std::printf("\ntriggering: coverage  precision@%d  threshold\n", reply.k);
     double chosen = -1e30;
@@ -254,14 +261,17 @@ int run_reply(int argc, char** argv) {
       const auto t2 = std::chrono::steady_clock::now();
       const double search_s = std::chrono::duration<double>(t1 - t0).count();
       const double forced_s = std::chrono::duration<double>(t2 - t1).count();
-      std::printf("\nforced-decoding check on %zu messages, %zu responses: top-%d identical for "
-                  "%zu (%.1f%%)\n", sample.size(), responses.size(), reply.k, agree,
-                  100.0 * static_cast<double>(agree) / static_cast<double>(sample.size()));
-      std::printf("trie search %.1f messages/s, forced decoding %.2f messages/s: %.1fx faster "
-                  "(batch %lld, %d threads)\n",
-                  static_cast<double>(sample.size()) / search_s,
-                  static_cast<double>(sample.size()) / forced_s, forced_s / search_s,
-                  static_cast<long long>(reply.batch_size), threads);
+      std::printf(
+          "\nforced-decoding check on %zu messages, %zu responses: top-%d identical for "
+          "%zu (%.1f%%)\n",
+          sample.size(), responses.size(), reply.k, agree,
+          100.0 * static_cast<double>(agree) / static_cast<double>(sample.size()));
+      std::printf(
+          "trie search %.1f messages/s, forced decoding %.2f messages/s: %.1fx faster "
+          "(batch %lld, %d threads)\n",
+          static_cast<double>(sample.size()) / search_s,
+          static_cast<double>(sample.size()) / forced_s, forced_s / search_s,
+          static_cast<long long>(reply.batch_size), threads);
     }
     return 0;
   }

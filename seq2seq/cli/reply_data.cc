@@ -225,8 +225,10 @@ int run_baseline(int argc, char** argv) {
 int run_training(int argc, char** argv) {
   po::options_description options("Options");
   std::string input, output, candidate = "reply";
-  size_t max_tokens = 12;
+  size_t max_tokens = 12, max_message_words = 0;
   options.add_options()("input,i", po::value(&input)->required(), "pairs (message<TAB>reply)")(
+      "max-message-words", po::value(&max_message_words)->default_value(0),
+      "keep the first N words of each message (0: all); give s2s reply the same")(
       "output,o", po::value(&output)->required(),
       "training pairs for s2s train: message<TAB>response, plain text")(
       "candidate", po::value(&candidate)->default_value(candidate),
@@ -249,7 +251,8 @@ int run_training(int argc, char** argv) {
     const size_t tab = line.find('\t');
     if (tab == std::string::npos)
       throw InputError(reader.location() + ": expected message<TAB>reply");
-    const std::string message = collapse_whitespace(unescape_field(line.substr(0, tab)));
+    const std::string message =
+        first_words(collapse_whitespace(unescape_field(line.substr(0, tab))), max_message_words);
     const std::string target =
         collapse_whitespace(candidate_response(reply_field(reader, line), mode, max_tokens));
     if (message.empty() || target.empty()) {

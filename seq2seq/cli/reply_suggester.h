@@ -15,13 +15,13 @@
 namespace s2s::cli {
 
 struct ReplyOptions {
-  int k = 3;                  // suggestions per message
-  int beam = 32;              // hypotheses kept per step of the trie search (>= candidates)
-  int candidates = 32;        // responses ranked per message before the diversity step
-  bool diverse = true;        // at most one suggestion per cluster
-  double threshold = -1e30;   // no suggestions when the best log-probability is below it
+  int k = 3;                        // suggestions per message
+  int beam = 32;                    // hypotheses kept per step of the trie search (>= candidates)
+  int candidates = 32;              // responses ranked per message before the diversity step
+  bool diverse = true;              // at most one suggestion per cluster
+  double threshold = -1e30;         // no suggestions when the best log-probability is below it
   int64_t max_source_length = 256;  // message pieces kept (the rest is cut)
-  int64_t batch_size = 64;    // messages per search batch
+  int64_t batch_size = 64;          // messages per search batch
 };
 
 struct Suggestion {

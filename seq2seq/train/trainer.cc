@@ -73,10 +73,12 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
                "train: set train.max_steps, train.max_epochs or train.max_minutes (all are 0: it "
                "would never stop)");
   S2S_CHECK_AS(ConfigError,
-               options_.valid_metric == "perplexity" || options_.valid_metric == "bleu",
-               "train.valid_metric must be perplexity or bleu, got '", options_.valid_metric, "'");
-  S2S_CHECK_AS(ConfigError, options_.valid_metric != "bleu" || hooks_.validation_bleu,
-               "train.valid_metric is bleu but no dev set can be decoded");
+               options_.valid_metric == "perplexity" ||
+                   options_.valid_metric == hooks_.validation_score_name,
+               "train.valid_metric must be perplexity or ", hooks_.validation_score_name, ", got '",
+               options_.valid_metric, "'");
+  S2S_CHECK_AS(ConfigError, options_.valid_metric == "perplexity" || hooks_.validation_score,
+               "train.valid_metric is ", options_.valid_metric, " but no dev set can be decoded");
 }
 
 void Trainer::log(const std::string& line) const {
@@ -112,7 +114,9 @@ void Trainer::train_step(const data::Batch& batch) {
     p->grad.zero();
   const auto on_device = [&](const Tensor& t) { return device_.is_cpu() ? t : t.to(device_); };
   const Memory memory =
-      encoder_.encode(on_device(batch.source), as_model_dtype(batch.source_mask), &rng_);
+      hooks_.load_source
+          ? encoder_.encode(on_device(hooks_.load_source(batch, step_ + 1, true)), Tensor(), &rng_)
+          : encoder_.encode(on_device(batch.source), as_model_dtype(batch.source_mask), &rng_);
   ops::XentOptions xent;
   xent.label_smoothing = options_.label_smoothing;
   xent.pad_id = train_.options().ids.pad;
@@ -146,7 +150,9 @@ std::pair<double, double> Trainer::validation_loss() {
   xent.pad_id = train_.options().ids.pad;
   for (const data::Batch& batch : valid_) {
     const Memory memory =
-        encoder_.encode(on_device(batch.source), as_model_dtype(batch.source_mask), nullptr);
+        hooks_.load_source
+            ? encoder_.encode(on_device(hooks_.load_source(batch, step_, false)), Tensor(), nullptr)
+            : encoder_.encode(on_device(batch.source), as_model_dtype(batch.source_mask), nullptr);
     const ops::XentSums sums =
         decoder_.loss(memory, on_device(batch.target_input), on_device(batch.target_output), xent);
     nll += sums.nll;
@@ -164,10 +170,11 @@ bool Trainer::validate() {
                      format("%.4f", nll) + ", perplexity " + format("%.2f", perplexity);
   double metric = perplexity;
   bool higher_is_better = false;
-  if (hooks_.validation_bleu) {
-    const double bleu = hooks_.validation_bleu();
-    line += ", BLEU " + format("%.2f", bleu);
-    if (options_.valid_metric == "bleu") metric = bleu, higher_is_better = true;
+  if (hooks_.validation_score) {
+    const double score = hooks_.validation_score();
+    line += ", " + hooks_.validation_score_name + " " + format("%.2f", score);
+    if (options_.valid_metric == hooks_.validation_score_name)
+      metric = score, higher_is_better = true;
   }
   const bool improved =
       !have_best_ || (higher_is_better ? metric > best_metric_ : metric < best_metric_);

@@ -32,16 +32,26 @@ struct TrainerOptions {
   int64_t valid_every = 1000;    // validate every N steps (and at the end); 0: never
   int64_t save_every = 0;        // checkpoint every N steps; 0: at every validation
   int patience = 5;              // stop after N validations without improvement; 0: never
-  std::string valid_metric = "perplexity";  // "perplexity" or "bleu" (needs the BLEU hook)
-  int keep_checkpoints = 3;                 // last N checkpoints kept
-  uint64_t seed = 1;                        // dropout stream (data order has its own seed)
-  std::string output_dir;                   // model/ (best), checkpoints/step-N; required
+  // "perplexity", or the name of the hooks' validation score ("bleu", "cider"): what decides the
+  // best model, early stopping and the plateau schedule.
+  std::string valid_metric = "perplexity";
+  int keep_checkpoints = 3;  // last N checkpoints kept
+  uint64_t seed = 1;         // dropout stream (data order has its own seed)
+  std::string output_dir;    // model/ (best), checkpoints/step-N; required
 };
 
 // What the trainer cannot know by itself.
 struct TrainerHooks {
   // BLEU of the model on the dev set (decode and score), or empty: perplexity only.
-  std::function<double()> validation_bleu;
+  // A score of the model on the dev set, higher is better (BLEU of translations, CIDEr-D of
+  // captions), named validation_score_name in logs and in valid_metric; or empty: perplexity only.
+  std::function<double()> validation_score;
+  std::string validation_score_name = "bleu";
+  // The encoder input of a batch when it is not batch.source (captions: the pixels of the images
+  // whose indices batch.source holds); the encoder then gets no source mask. step: the update
+  // the batch is for (augmentation streams derive from it, so a resumed run sees the same);
+  // training: false for validation.
+  std::function<Tensor(const data::Batch& batch, int64_t step, bool training)> load_source;
   // The files of a model folder besides the parameters: the resolved recipe and the vocabulary.
   std::string config_yaml;
   std::vector<std::pair<std::string, std::string>> model_files;  // (name in folder, source path)

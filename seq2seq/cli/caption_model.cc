@@ -1,0 +1,118 @@
+// CaptionModel: construction from a recipe and loading from a model folder.
+#include "seq2seq/cli/caption_model.h"
+
+#include <filesystem>
+
+#include "seq2seq/checkpoint.h"
+#include "seq2seq/cli/recipe.h"
+#include "seq2seq/error.h"
+
+namespace s2s::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+ops::AttentionKind parse_attention(const std::string& name) {
+  if (name == "general") return ops::AttentionKind::general;
+  if (name == "additive") return ops::AttentionKind::additive;
+  throw ConfigError("decoder.attention must be general or additive, got '" + name + "'");
+}
+
+}  // namespace
+
+ImageOptions image_options(const Config& c) {
+  ImageOptions o;
+  o.channels = c.get<int>("image.channels");
+  o.height = c.get<int>("image.height");
+  o.width = c.get<int>("image.width");
+  o.resize = parse_resize_mode(c.get<std::string>("image.resize"));
+  o.alpha = parse_alpha_mode(c.get<std::string>("image.alpha"));
+  o.pad_value = static_cast<float>(c.get<double>("image.pad_value"));
+  o.mean.clear();
+  for (double v : c.get<std::vector<double>>("image.mean"))
+    o.mean.push_back(static_cast<float>(v));
+  o.std.clear();
+  for (double v : c.get<std::vector<double>>("image.std"))
+    o.std.push_back(static_cast<float>(v));
+  o.max_pixels = c.get<int64_t>("image.max_pixels");
+  o.validate();
+  return o;
+}
+
+ImageAugmentation image_augmentation(const Config& c) {
+  ImageAugmentation a;
+  a.min_crop_scale = static_cast<float>(c.get<double>("image.augment.min_crop_scale"));
+  a.horizontal_flip = c.get<bool>("image.augment.horizontal_flip");
+  return a;
+}
+
+CaptionModel CaptionModel::build(const Config& config, std::shared_ptr<Vocab> vocab,
+                                 Device device) {
+  CaptionModel m;
+  m.config = config;
+  m.vocab = std::move(vocab);
+  const uint64_t seed = static_cast<uint64_t>(config.get<int64_t>("train.seed"));
+  ImageEncoderOptions e;
+  e.in_channels = config.get<int64_t>("image.channels");
+  e.channels.clear();
+  for (int width : config.get<std::vector<int>>("image_encoder.channels"))
+    e.channels.push_back(width);
+  e.convs_per_block = config.get<int>("image_encoder.convs_per_block");
+  e.kernel_size = config.get<int64_t>("image_encoder.kernel_size");
+  e.batch_norm = config.get<bool>("image_encoder.batch_norm");
+  e.bn_momentum = config.get<double>("image_encoder.bn_momentum");
+  e.pool = parse_pool_kind(config.get<std::string>("image_encoder.pool"));
+  e.output_size = config.get<int64_t>("image_encoder.output_size");
+  e.max_grid_size = config.get<int64_t>("image_encoder.max_grid_size");
+  e.dropout = config.get<double>("image_encoder.dropout");
+  e.device = device;
+  e.seed = Rng(seed).split(100).seed();
+  m.encoder = std::make_unique<ImageEncoder>(e);
+  AttentionDecoderOptions d;
+  d.vocab_size = m.vocab->size();
+  d.embed_size = config.get<int64_t>("decoder.embed_size");
+  d.hidden_size = config.get<int64_t>("decoder.hidden_size");
+  d.num_layers = config.get<int>("decoder.layers");
+  d.memory_size = m.encoder->memory_size();
+  d.summary_size = m.encoder->summary_size();
+  d.attention = parse_attention(config.get<std::string>("decoder.attention"));
+  d.attention_size = config.get<int64_t>("decoder.attention_size");
+  d.input_feeding = config.get<bool>("decoder.input_feeding");
+  d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
+  d.dropout = config.get<double>("decoder.dropout");
+  d.pad_id = Vocab::kPad;
+  d.device = device;
+  d.seed = Rng(seed).split(200).seed();
+  m.decoder = std::make_unique<AttentionDecoder>(d);
+  return m;
+}
+
+CaptionModel CaptionModel::load(const std::string& folder, Device device) {
+  const fs::path dir(folder);
+  for (const char* file : {"config.yaml", "model.safetensors", "vocab.model"})
+    if (!fs::exists(dir / file))
+      throw InputError("'" + folder + "' is not a model folder: it has no " + file);
+  const Config config = load_recipe((dir / "config.yaml").string(), {});
+  if (config.get<std::string>("task") != "caption")
+    throw InputError("'" + folder + "' holds a " + config.get<std::string>("task") +
+                     " model, not a caption model");
+  auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
+  CaptionModel m = build(config, vocab, device);
+  load_parameters((dir / "model.safetensors").string(), m.parameters());
+  m.set_training(false);
+  return m;
+}
+
+std::vector<Parameter*> CaptionModel::parameters() {
+  std::vector<Parameter*> params = encoder->parameters();
+  for (Parameter* p : decoder->parameters())
+    params.push_back(p);
+  return params;
+}
+
+void CaptionModel::set_training(bool training) {
+  encoder->set_training(training);
+  decoder->set_training(training);
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,37 @@
+// CaptionModel: an image encoder (CNN), the attention decoder and the word vocabulary of the
+// caption job, built from a resolved recipe or loaded from a model folder (model.safetensors,
+// config.yaml, vocab.model) — the caption counterpart of TranslationModel. Also turns the recipe's
+// `image` group into image loading options, so training and `s2s caption` see images alike.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "decoders/attention_decoder.h"
+#include "image_encoder/image_encoder.h"
+#include "image_encoder/image_io.h"
+#include "seq2seq/config.h"
+#include "vocab/vocab.h"
+
+namespace s2s::cli {
+
+struct CaptionModel {
+  Config config;
+  std::shared_ptr<Vocab> vocab;
+  std::unique_ptr<ImageEncoder> encoder;
+  std::unique_ptr<AttentionDecoder> decoder;
+
+  static CaptionModel build(const Config& config, std::shared_ptr<Vocab> vocab, Device device);
+  // InputError naming the folder if it is not a caption model folder.
+  static CaptionModel load(const std::string& folder, Device device);
+
+  std::vector<Parameter*> parameters();
+  void set_training(bool training);
+};
+
+// The recipe's `image` group (image.augment.* included only for training).
+ImageOptions image_options(const Config& config);
+ImageAugmentation image_augmentation(const Config& config);
+
+}  // namespace s2s::cli
