@@ -15,9 +15,9 @@
 
 #include "beam_search/beam_search.h"
 #include "image_encoder/image_io.h"
-#include "seq2seq/ops/index_select.h"
 #include "seq2seq/cli/caption_model.h"
 #include "seq2seq/cli/command.h"
+#include "seq2seq/ops/index_select.h"
 #include "seq2seq/output_file.h"
 #include "seq2seq/progress.h"
 #include "seq2seq/runtime.h"
@@ -48,9 +48,11 @@ std::vector<std::string> collect(const std::vector<std::string>& paths, bool rec
       if (entry.is_regular_file()) files.push_back(entry.path().string());
     };
     if (recursive)
-      for (const auto& entry : fs::recursive_directory_iterator(p)) add(entry);
+      for (const auto& entry : fs::recursive_directory_iterator(p))
+        add(entry);
     else
-      for (const auto& entry : fs::directory_iterator(p)) add(entry);
+      for (const auto& entry : fs::directory_iterator(p))
+        add(entry);
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
@@ -103,8 +105,8 @@ int run_caption(int argc, char** argv) {
   CaptionModel model = CaptionModel::load(model_path, Device::parse(device_name));
   const ImageOptions image = image_options(model.config);
   BeamSearchOptions search;
-  search.beam_size = values.count("beam") ? values["beam"].as<int>()
-                                          : model.config.get<int>("caption.beam_size");
+  search.beam_size =
+      values.count("beam") ? values["beam"].as<int>() : model.config.get<int>("caption.beam_size");
   search.length_penalty = values.count("normalize") ? values["normalize"].as<double>()
                                                     : model.config.get<double>("caption.normalize");
   search.max_length_factor = 0;
@@ -167,8 +169,8 @@ int run_caption(int argc, char** argv) {
         const Hypothesis& h = found[i][r];
         const std::string caption = model.vocab->decode(h.tokens);
         if (format == "jsonl") {
-          json record{{"path", path}, {"caption", caption},
-                      {"score", std::round(h.score * 1e4) / 1e4}};
+          json record{
+              {"path", path}, {"caption", caption}, {"score", std::round(h.score * 1e4) / 1e4}};
           if (n_best > 1) record["rank"] = r + 1;
           out.write(record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
         } else {

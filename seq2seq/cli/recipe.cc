@@ -91,6 +91,15 @@ train:
   threads: 2              # CPU math threads
   device: cpu             # cpu | cuda | cuda:N
   freeze: []              # parameter name prefixes kept fixed (fine-tuning with --init-from)
+  parallel:               # scale-out (docs/scale-out.md)
+    mode: none            # none | sync (mpirun -np N s2s train ...) | async (replica threads)
+    replicas: 0           # async: replica threads (0 = 2); sync: 0 or mpirun's process count
+    accumulate: 1         # batches per rank per update (gradient accumulation; none and sync)
+    max_staleness: 0      # async: gradients older than this many updates are dropped or
+                          #   scaled (stale_policy); 0 = no bound
+    stale_policy: drop    # async: drop | scale (learning rate * (S+1)/(staleness+1))
+    bucket_mb: 4          # sync: gradient MiB per all-reduce bucket
+    timeout: 300          # sync: seconds to wait for a rank before ending the job naming it
 caption:                  # s2s caption and the caption job's validation
   beam_size: 4
   normalize: 0.0          # length normalisation alpha

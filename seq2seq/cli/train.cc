@@ -1,8 +1,8 @@
-// `s2s train --recipe FILE --output DIR`: trains a model of the recipe's task — translation from
-// a parallel corpus here, captioning in train_caption.cc: a SentencePiece vocabulary (unless the
-// recipe names one), then the encoder-decoder, writing the best model to DIR/model and
-// checkpoints to DIR/checkpoints. --resume continues an interrupted run exactly; --init-from
-// starts from a trained model (fine-tuning).
+// `s2s train --recipe FILE --output DIR`: trains a model of the recipe's task (translation here,
+// captioning in train_caption.cc) — for translation, from a parallel corpus:
+// a SentencePiece vocabulary (unless the recipe names one), then the encoder-decoder, writing
+// the best model to DIR/model and checkpoints to DIR/checkpoints. --resume continues an
+// interrupted run exactly; --init-from starts from a trained model (fine-tuning).
 #include <filesystem>
 #include <iostream>
 
@@ -16,6 +16,7 @@
 #include "seq2seq/data/batcher.h"
 #include "seq2seq/runtime.h"
 #include "seq2seq/stop_signal.h"
+#include "seq2seq/train/communicator.h"
 #include "seq2seq/train/trainer.h"
 #include "vocab/trainer.h"
 
@@ -58,9 +59,44 @@ void read_pairs(const std::vector<std::string>& paths, std::vector<std::string>&
   }
 }
 
+// The replica count of async mode and the communicator of sync mode, checked against the
+// launcher: N processes of a run that is not sync would all write the same output folder.
+int replica_count(const Config& c, ParallelMode mode) {
+  const int replicas = c.get<int>("train.parallel.replicas");
+  if (replicas < 0)
+    throw ConfigError("train.parallel.replicas must be >= 0, got " + std::to_string(replicas));
+  const int launched = launcher_world_size();
+  if (mode != ParallelMode::sync && launched > 1)
+    throw ConfigError("started as " + std::to_string(launched) +
+                      " processes (mpirun) but train.parallel.mode is " +
+                      c.get<std::string>("train.parallel.mode") +
+                      ": set --train.parallel.mode sync, or start one process");
+  if (mode == ParallelMode::sync && replicas != 0 && launched > 0 && replicas != launched)
+    throw ConfigError("train.parallel.replicas is " + std::to_string(replicas) +
+                      " but mpirun started " + std::to_string(launched) +
+                      " processes (0 = take mpirun's)");
+  return mode == ParallelMode::async ? (replicas == 0 ? 2 : replicas) : 1;
+}
+
+int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm);
+
 }  // namespace
 
 int run_train(int argc, char** argv) {
+  // In sync mode an error on one rank ends every rank (MPI_Abort) with its message, instead of
+  // leaving the others waiting for it until the timeout.
+  std::unique_ptr<Communicator> comm;
+  try {
+    return train_main(argc, argv, comm);
+  } catch (const Error& e) {
+    if (comm && comm->size() > 1) comm->abort(e.what());
+    throw;
+  }
+}
+
+namespace {
+
+int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm) {
   Overrides overrides = take_overrides(argc, argv);
   po::options_description options("Options");
   std::string recipe, output, init_from;
@@ -95,15 +131,21 @@ int run_train(int argc, char** argv) {
   const std::vector<std::string> train_paths = corpus_paths(config, "data.train");
   if (train_paths.front().empty())
     throw ConfigError("data.train is not set: name the training corpus in the recipe");
-  set_num_threads(config.get<int>("train.threads"));
+  // Every train.* value is checked now, before anything is written.
+  TrainerOptions trainer_opts = trainer_options(config, output);
+  const ParallelMode mode = trainer_opts.parallel.mode;
+  const int replicas = replica_count(config, mode);
+  // N replica threads share the math threads, so that they do not oversubscribe the cores (and
+  // single-threaded OpenBLAS calls run in the calling thread, never queued on a shared pool).
+  set_num_threads(std::max(1, config.get<int>("train.threads") / replicas));
   const Device device = Device::parse(config.get<std::string>("train.device"));
+  if (mode == ParallelMode::sync)
+    comm = make_mpi_communicator(config.get<double>("train.parallel.timeout"));
+  const bool root = !comm || comm->rank() == 0;
+  static std::ostream nowhere(nullptr);
+  std::ostream& say = root ? std::cerr : nowhere;  // the other ranks keep quiet
 
-  TrainRun run;
-  run.output = output;
-  run.init_from = init_from;
-  run.resume = values["resume"].as<bool>();
-  run.device = device;
-  const bool resume = run.resume;
+  const bool resume = values["resume"].as<bool>();
   const fs::path out(output);
   CheckpointStore store((out / "checkpoints").string());
   if (!resume && !store.latest().empty())
@@ -111,21 +153,36 @@ int run_train(int argc, char** argv) {
                       "): pass --resume to continue it, or choose another --output");
   if (resume && store.all().empty())
     throw ConfigError("--resume: '" + output + "' has no checkpoint to continue from");
-  fs::create_directories(out);
+  if (comm) comm->sum_scalars({0.0});  // every rank has checked the folder before rank 0 writes
+  if (root) fs::create_directories(out);
+  TrainRun run;
+  run.output = output;
+  run.init_from = init_from;
+  run.resume = resume;
+  run.device = device;
+  if (task == "caption") {
+    if (mode != ParallelMode::none)
+      throw ConfigError("train.parallel.mode " + config.get<std::string>("train.parallel.mode") +
+                        " is for translation; the caption job trains in one process");
+    return train_caption(config, run);
+  }
 
-  if (task == "caption") return train_caption(config, run);
-
+  // The vocabulary: the recipe's, the initial model's, this run's (resume), or trained now;
+  // in sync mode rank 0 writes it and the others wait for it.
   std::vector<TrainingInput> inputs;
   if (train_paths.size() == 1)
     inputs = {{train_paths[0], TrainingInput::kSource}, {train_paths[0], TrainingInput::kTarget}};
   else
     inputs = {{train_paths[0], TrainingInput::kWholeLine},
               {train_paths[1], TrainingInput::kWholeLine}};
-  const std::string vocab_path = prepare_vocab(config, run, inputs);
+  std::string vocab_path = (out / "vocab.model").string();
+  if (root) vocab_path = prepare_vocab(config, run, inputs);
+  if (comm) comm->sum_scalars({0.0}, 3600);  // rank 0's vocabulary is written (may be trained)
+  config.set("vocab.model", "vocab.model");  // as the model folder names it
   auto vocab = std::make_shared<Vocab>(Vocab::load(vocab_path));
 
   TranslationModel model = TranslationModel::build(config, vocab, device);
-  prepare_parameters(config, run, model.parameters());
+  prepare_parameters(config, run, model.parameters(), say);
 
   const data::BatcherOptions batching = batcher_options(config);
   const data::OnBadLine on_bad_line =
@@ -165,16 +222,28 @@ int run_train(int argc, char** argv) {
   translate.search.beam_size = 1;
   translate.search.length_penalty = 0;
   translate.search.coverage_penalty = 0;
-  if (!valid_sources.empty())
+  if (!valid_sources.empty() && root)
     hooks.validation_score = [&] {
       return corpus_bleu(translate_lines(model, valid_sources, translate), {valid_targets}).score;
     };
-  TrainerOptions trainer_opts = trainer_options(config, output);
-  if (valid_sources.empty() && trainer_opts.valid_metric == "bleu")
+  if ((valid_sources.empty() || !root) && trainer_opts.valid_metric == "bleu")
     trainer_opts.valid_metric = "perplexity";
   Trainer trainer(*model.encoder, *model.decoder, train, std::move(valid_batches), trainer_opts,
                   hooks);
-  return run_trainer(trainer, run);
+  std::vector<TranslationModel> replica_models;
+  if (mode == ParallelMode::sync) {
+    trainer.set_communicator(comm.get());
+    say << "sync data parallelism: " << comm->describe() << "\n";
+  } else if (mode == ParallelMode::async) {
+    for (int r = 0; r < replicas; ++r) {
+      replica_models.push_back(TranslationModel::build(config, vocab, device));
+      trainer.add_replica(*replica_models.back().encoder, *replica_models.back().decoder);
+    }
+    say << "async training: " << replicas << " replica threads, " << num_threads() << " math thread"
+        << (num_threads() == 1 ? "" : "s") << " each\n";
+  }
+  return run_trainer(trainer, run, say);
 }
 
+}  // namespace
 }  // namespace s2s::cli

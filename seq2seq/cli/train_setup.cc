@@ -41,8 +41,8 @@ std::string prepare_vocab(Config& config, const TrainRun& run,
     sp.seed = static_cast<uint64_t>(config.get<int64_t>("train.seed"));
     sp.skip_bad_lines = data::parse_on_bad_line(config.get<std::string>("data.on_bad_line")) ==
                         data::OnBadLine::skip;
-    std::cerr << "training a " << type << " vocabulary of up to " << sp.vocab_size
-              << " pieces on " << inputs.front().path << "\n";
+    std::cerr << "training a " << type << " vocabulary of up to " << sp.vocab_size << " pieces on "
+              << inputs.front().path << "\n";
     const auto stats = train_sentencepiece(inputs, sp, (out / "vocab").string());
     std::cerr << "vocabulary: " << stats.vocab_size << " pieces from " << stats.sentences
               << " sentences\n";
@@ -52,10 +52,10 @@ std::string prepare_vocab(Config& config, const TrainRun& run,
 }
 
 void prepare_parameters(const Config& config, const TrainRun& run,
-                        const std::vector<Parameter*>& params) {
+                        const std::vector<Parameter*>& params, std::ostream& say) {
   if (!run.init_from.empty()) {
     load_parameters((fs::path(run.init_from) / "model.safetensors").string(), params);
-    std::cerr << "initialised from " << run.init_from << "\n";
+    say << "initialised from " << run.init_from << "\n";
   }
   for (const std::string& prefix : config.get<std::vector<std::string>>("train.freeze")) {
     int frozen = 0;
@@ -103,10 +103,17 @@ TrainerOptions trainer_options(const Config& c, const std::string& output) {
   t.keep_checkpoints = c.get<int>("train.keep_checkpoints");
   t.seed = static_cast<uint64_t>(c.get<int64_t>("train.seed"));
   t.output_dir = output;
+  t.parallel.mode = parse_parallel_mode(c.get<std::string>("train.parallel.mode"));
+  t.parallel.accumulate = c.get<int>("train.parallel.accumulate");
+  t.parallel.staleness.max_staleness = c.get<int64_t>("train.parallel.max_staleness");
+  t.parallel.staleness.policy =
+      parse_stale_policy(c.get<std::string>("train.parallel.stale_policy"));
+  t.parallel.bucket_mb = c.get<double>("train.parallel.bucket_mb");
+  t.parallel.timeout = c.get<double>("train.parallel.timeout");
   return t;
 }
 
-int run_trainer(Trainer& trainer, const TrainRun& run) {
+int run_trainer(Trainer& trainer, const TrainRun& run, std::ostream& say) {
   if (run.resume) {
     // The newest checkpoint that loads; a damaged one (truncated by a full disk, edited by
     // hand) is reported and the one before it used.
@@ -118,17 +125,17 @@ int run_trainer(Trainer& trainer, const TrainRun& run) {
         resumed = true;
         break;
       } catch (const Error& e) {
-        std::cerr << "s2s train: warning: checkpoint " << folder << " is unusable (" << e.what()
-                  << "); trying the one before it\n";
+        say << "s2s train: warning: checkpoint " << folder << " is unusable (" << e.what()
+            << "); trying the one before it\n";
       }
     }
     if (!resumed) throw InputError("--resume: no usable checkpoint in '" + run.output + "'");
   }
   install_stop_handlers();
   const TrainingSummary summary = trainer.run();
-  std::cerr << "s2s train: " << summary.steps << " steps, " << stop_reason_name(summary.reason);
-  if (!summary.best_model.empty()) std::cerr << "; model in " << summary.best_model;
-  std::cerr << "\n";
+  say << "s2s train: " << summary.steps << " steps, " << stop_reason_name(summary.reason);
+  if (!summary.best_model.empty()) say << "; model in " << summary.best_model;
+  say << "\n";
   return 0;
 }
 

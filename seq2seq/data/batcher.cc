@@ -212,6 +212,13 @@ bool Batcher::next(Batch& batch) {
   return true;
 }
 
+bool Batcher::skip() {
+  if (!advance()) return false;
+  ++next_batch_;
+  ++emitted_;
+  return true;
+}
+
 void Batcher::restore(const State& state) {
   S2S_CHECK(state.batches_in_epoch >= 0, "Batcher::restore: negative batch count ",
             state.batches_in_epoch);

@@ -83,6 +83,8 @@ class Batcher {
   void start_epoch(int64_t epoch);
   // The next batch of the epoch; false at its end. Throws what the corpus or encoders throw.
   bool next(Batch& batch);
+  // Passes over the next batch without building it (another rank's batch); false at the end.
+  bool skip();
 
   State state() const { return {epoch_, emitted_}; }
   // Continues exactly where `state` was taken: the next batch equals the one an uninterrupted

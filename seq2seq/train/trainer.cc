@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <set>
+#include <thread>
 
 #include "seq2seq/config.h"
 #include "seq2seq/progress.h"
@@ -34,6 +36,21 @@ std::vector<Parameter*> all_parameters(Encoder& encoder, Decoder& decoder) {
 }
 
 }  // namespace
+
+ParallelMode parse_parallel_mode(const std::string& name) {
+  if (name == "none") return ParallelMode::none;
+  if (name == "sync") return ParallelMode::sync;
+  if (name == "async") return ParallelMode::async;
+  throw ConfigError("train.parallel.mode must be none, sync or async, got '" + name + "'");
+}
+
+struct Trainer::Replica {
+  Encoder& encoder;
+  Decoder& decoder;
+  std::vector<Parameter*> params;
+  Rng rng;  // dropout
+  std::thread thread;
+};
 
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
@@ -79,9 +96,63 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
                options_.valid_metric, "'");
   S2S_CHECK_AS(ConfigError, options_.valid_metric == "perplexity" || hooks_.validation_score,
                "train.valid_metric is ", options_.valid_metric, " but no dev set can be decoded");
+  S2S_CHECK_AS(ConfigError, options_.parallel.accumulate >= 1,
+               "train.parallel.accumulate must be at least 1, got ", options_.parallel.accumulate);
+  S2S_CHECK_AS(ConfigError,
+               options_.parallel.mode != ParallelMode::async || options_.parallel.accumulate == 1,
+               "train.parallel.accumulate applies to modes none and sync, not async");
+  S2S_CHECK_AS(ConfigError, options_.parallel.timeout > 0,
+               "train.parallel.timeout must be positive, got ", options_.parallel.timeout);
+  encoder_params_ = encoder.parameters();
+  decoder_params_ = decoder.parameters();
+}
+
+Trainer::~Trainer() {
+  async_stop_ = true;  // run() joins its threads; this is for a run() that never started them
+  for (auto& r : replicas_)
+    if (r->thread.joinable()) r->thread.join();
+}
+
+void Trainer::set_communicator(Communicator* comm) {
+  S2S_CHECK(options_.parallel.mode == ParallelMode::sync,
+            "Trainer: a communicator is for train.parallel.mode sync");
+  comm_ = comm;
+}
+
+void Trainer::add_replica(Encoder& encoder, Decoder& decoder) {
+  S2S_CHECK(options_.parallel.mode == ParallelMode::async,
+            "Trainer: replicas are for train.parallel.mode async");
+  S2S_CHECK(!store_, "Trainer: add replicas before resume() and run()");
+  std::vector<Parameter*> params = all_parameters(encoder, decoder);
+  S2S_CHECK(params.size() == params_.size(), "Trainer: the replica has ", params.size(),
+            " parameters, the model ", params_.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    S2S_CHECK(params[i]->name == params_[i]->name &&
+                  params[i]->value.shape() == params_[i]->value.shape(),
+              "Trainer: replica parameter ", i, " is '", params[i]->name, "' ",
+              params[i]->value.str(), ", the model's '", params_[i]->name, "' ",
+              params_[i]->value.str());
+    params[i]->trainable = params_[i]->trainable;
+  }
+  const uint64_t index = replicas_.size();
+  replicas_.push_back(std::unique_ptr<Replica>(new Replica{
+      encoder, decoder, std::move(params), Rng(options_.seed).split(1000 + index), {}}));
+}
+
+ParameterStore& Trainer::store() {
+  if (!store_)
+    store_ =
+        std::make_unique<ParameterStore>(params_, options_.optimizer, options_.parallel.staleness);
+  return *store_;
+}
+
+std::vector<std::pair<std::string, Tensor>> Trainer::optimizer_state() {
+  return store_ || options_.parallel.mode == ParallelMode::async ? store().optimizer_state()
+                                                                 : optimizer_.state(params_);
 }
 
 void Trainer::log(const std::string& line) const {
+  if (!is_root()) return;  // rank 0 speaks for every rank
   if (hooks_.log)
     hooks_.log(line);
   else if (progress_)
@@ -107,37 +178,114 @@ std::string Trainer::latest_checkpoint() const {
   return checkpoints_.latest();
 }
 
-void Trainer::train_step(const data::Batch& batch) {
+bool Trainer::read_step(StopReason& reason) {
+  const int ranks = comm_ ? comm_->size() : 1, rank = comm_ ? comm_->rank() : 0;
+  const int64_t per_update = static_cast<int64_t>(ranks) * options_.parallel.accumulate;
+  batches_.clear();
+  batch_serials_.clear();
+  int64_t read = 0;
+  bool fresh_epoch = false;
+  while (read < per_update) {
+    // Every rank walks the same batch sequence and keeps batch j of the update when j % ranks is
+    // its rank: no overlap, and the data position is the same on every rank and for any N.
+    const bool mine = read % ranks == rank;
+    const data::Batcher::State at = train_.state();
+    data::Batch batch;
+    if (!(mine ? train_.next(batch) : train_.skip())) {
+      if (read > 0) break;  // the epoch's last update is a short one
+      if (fresh_epoch)
+        throw InputError("no training batches: the corpus is empty or every line was filtered");
+      ++epoch_;
+      if (options_.max_epochs > 0 && epoch_ >= options_.max_epochs) {
+        reason = StopReason::max_epochs;
+        return false;
+      }
+      train_.start_epoch(epoch_);
+      fresh_epoch = true;
+      continue;
+    }
+    if (mine) {
+      batches_.push_back(std::move(batch));
+      batch_serials_.push_back((at.epoch << 32) + at.batches_in_epoch);
+    }
+    ++read;
+  }
+  return true;
+}
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point& start) {
+  const auto now = Clock::now();
+  const double s = std::chrono::duration<double>(now - start).count();
+  start = now;
+  return s;
+}
+}  // namespace
+
+void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
+  auto clock = Clock::now();
   encoder_.set_training(true);
   decoder_.set_training(true);
   for (Parameter* p : params_)
     p->grad.zero();
   const auto on_device = [&](const Tensor& t) { return device_.is_cpu() ? t : t.to(device_); };
-  const Memory memory =
-      hooks_.load_source
-          ? encoder_.encode(on_device(hooks_.load_source(batch, step_ + 1, true)), Tensor(), &rng_)
-          : encoder_.encode(on_device(batch.source), as_model_dtype(batch.source_mask), &rng_);
   ops::XentOptions xent;
   xent.label_smoothing = options_.label_smoothing;
   xent.pad_id = train_.options().ids.pad;
-  // The gradient of the mean loss per target token, without a pass over the logits to scale it.
-  xent.grad_scale = 1.0 / static_cast<double>(std::max<int64_t>(batch.target_tokens, 1));
-  Decoder::TrainResult result = decoder_.forward_backward(
-      memory, on_device(batch.target_input), on_device(batch.target_output), xent, &rng_);
-  encoder_.backward(result.d_memory);
+  // The gradient of the mean loss per target token of the whole update (every batch of every
+  // rank), without a pass over the logits to scale it: N ranks with batch b then compute the
+  // same update as one process with batch N * b.
+  xent.grad_scale = 1.0 / std::max(global_tokens, 1.0);
+  // One batch per update keeps the trainer's own dropout stream (and its checkpoints); several
+  // draw each batch's dropout from a stream keyed by the batch's place in the data, so the masks
+  // do not depend on which rank computes the batch.
+  const int64_t per_update =
+      static_cast<int64_t>(comm_ ? comm_->size() : 1) * options_.parallel.accumulate;
+  double loss = 0, nll = 0, tokens = 0;
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    const data::Batch& batch = batches_[i];
+    Rng keyed = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
+    Rng* rng = per_update == 1 ? &rng_ : &keyed;
+    const Memory memory =
+        hooks_.load_source
+            ? encoder_.encode(on_device(hooks_.load_source(batch, step_ + 1, true)), Tensor(), rng)
+            : encoder_.encode(on_device(batch.source), as_model_dtype(batch.source_mask), rng);
+    Decoder::TrainResult result = decoder_.forward_backward(
+        memory, on_device(batch.target_input), on_device(batch.target_output), xent, rng);
+    // The decoder's gradients are final: their sums travel while the encoder's backward runs.
+    if (reducer && i + 1 == batches_.size()) reducer->start(decoder_params_);
+    encoder_.backward(result.d_memory);
+    loss += result.loss.loss;
+    nll += result.loss.nll;
+    tokens += result.loss.tokens;
+  }
+  if (reducer) {
+    if (batches_.empty()) reducer->start(decoder_params_);  // a rank with no batch sends zeros
+    reducer->start(encoder_params_);
+    Tensor sums = Tensor::from_vector(std::vector<double>{loss, nll, tokens}, {3});
+    comm_->start_sum(sums);
+    interval_times_.compute += seconds_since(clock);
+    reducer->finish();
+    interval_times_.reduce += seconds_since(clock);
+    loss = sums.data<double>()[0], nll = sums.data<double>()[1], tokens = sums.data<double>()[2];
+  } else {
+    interval_times_.compute += seconds_since(clock);
+  }
 
   const double norm =
       options_.clip_norm > 0 ? clip_grad_norm(params_, options_.clip_norm) : grad_norm(params_);
   const double lr = schedule_.rate(step_ + 1);
   ++step_;
-  if (!std::isfinite(norm) || !std::isfinite(result.loss.loss)) {
+  if (!std::isfinite(norm) || !std::isfinite(loss)) {
     log("step " + std::to_string(step_) + ": non-finite loss or gradient norm; update skipped");
     return;
   }
   optimizer_.step(params_, lr);
-  interval_loss_ += result.loss.loss;
-  interval_nll_ += result.loss.nll;
-  interval_tokens_ += result.loss.tokens;
+  interval_times_.update += seconds_since(clock);
+  interval_loss_ += loss;
+  interval_nll_ += nll;
+  interval_tokens_ += tokens;
 }
 
 std::pair<double, double> Trainer::validation_loss() {
@@ -178,7 +326,10 @@ bool Trainer::validate() {
   }
   const bool improved =
       !have_best_ || (higher_is_better ? metric > best_metric_ : metric < best_metric_);
-  schedule_.report_validation(improved);
+  {
+    std::lock_guard lock(schedule_mutex_);  // async replicas read the rate meanwhile
+    schedule_.report_validation(improved);
+  }
   if (improved) {
     have_best_ = true;
     best_metric_ = metric;
@@ -197,14 +348,15 @@ bool Trainer::validate() {
 
 std::string Trainer::state_yaml() const {
   Config state;
-  const data::Batcher::State data = train_.state();
+  const data::Batcher::State& data = data_state_;
   state.set("step", std::to_string(step_));
-  state.set("epoch", std::to_string(epoch_));
+  state.set("epoch", std::to_string(data_epoch_));
   state.set("data.epoch", std::to_string(data.epoch));
   state.set("data.batches_in_epoch", std::to_string(data.batches_in_epoch));
   state.set("rng.seed", std::to_string(rng_.seed()));
   state.set("rng.counter", std::to_string(rng_.counter()));
-  state.set("optimizer.steps", std::to_string(optimizer_.steps_taken()));
+  state.set("optimizer.steps",
+            std::to_string(store_ ? store_->optimizer_steps() : optimizer_.steps_taken()));
   state.set("schedule.factor", format("%.17g", schedule_.factor()));
   state.set("schedule.misses", std::to_string(schedule_.misses()));
   state.set("validation.have_best", have_best_ ? "true" : "false");
@@ -218,7 +370,7 @@ void Trainer::save_checkpoint() {
   contents.parameters = params_;
   contents.config_yaml = hooks_.config_yaml;
   contents.copies = hooks_.model_files;
-  contents.optimizer = optimizer_.state(params_);
+  contents.optimizer = optimizer_state();
   contents.state_yaml = state_yaml();
   const std::string folder = checkpoints_.save(step_, contents);
   log("saved checkpoint " + folder);
@@ -235,38 +387,261 @@ void Trainer::save_best() {
 void Trainer::resume(const std::string& folder) {
   const fs::path dir(folder);
   load_parameters((dir / "model.safetensors").string(), params_);
-  load_tensors((dir / "optimizer.safetensors").string(), optimizer_.state(params_));
+  load_tensors((dir / "optimizer.safetensors").string(), optimizer_state());
   const Config state = Config::from_yaml_file((dir / "state.yaml").string());
   step_ = state.get<int64_t>("step");
   epoch_ = state.get<int64_t>("epoch");
   rng_ = Rng(std::stoull(state.get<std::string>("rng.seed")),
              std::stoull(state.get<std::string>("rng.counter")));
   optimizer_.set_steps_taken(state.get<int64_t>("optimizer.steps"));
+  if (store_) {
+    store_->set_optimizer_steps(state.get<int64_t>("optimizer.steps"));
+    store_->set_version(step_);
+  }
   schedule_.restore(state.get<double>("schedule.factor"), state.get<int>("schedule.misses"));
   have_best_ = state.get<bool>("validation.have_best");
   best_metric_ = state.get<double>("validation.best");
   stalled_ = state.get<int>("validation.stalled");
-  train_.restore({state.get<int64_t>("data.epoch"), state.get<int64_t>("data.batches_in_epoch")});
+  data_state_ = {state.get<int64_t>("data.epoch"), state.get<int64_t>("data.batches_in_epoch")};
+  data_epoch_ = epoch_;
+  train_.restore(data_state_);
   log("resumed from " + folder + " at step " + std::to_string(step_) + ", epoch " +
       std::to_string(epoch_ + 1));
 }
 
-TrainingSummary Trainer::run() {
-  TrainingSummary summary;
-  Progress progress("training", options_.max_steps, "steps");
-  progress_ = &progress;
-  struct Release {  // the live line dies with this frame, exception or not
-    Progress*& p;
-    ~Release() { p = nullptr; }
-  } release{progress_};
-  const bool validating = !valid_.empty() && options_.valid_every > 0;
-  int64_t last_validated = -1, last_saved = -1;
-  auto interval_start = std::chrono::steady_clock::now();
+namespace {
+std::string describe_times(const StepTimes& t) {
+  const double total = std::max(t.total(), 1e-9);
+  const auto pct = [&](double x) { return format("%.0f%%", 100 * x / total); };
+  return "time: data " + pct(t.data) + ", compute " + pct(t.compute) + ", wait " + pct(t.wait) +
+         ", all-reduce " + pct(t.reduce) + ", update " + pct(t.update);
+}
+}  // namespace
 
-  data::Batch batch;
+void Trainer::log_interval(Progress& progress, Clock::time_point& interval_start) {
+  const auto now = Clock::now();
+  const double seconds = std::chrono::duration<double>(now - interval_start).count();
+  interval_start = now;
+  total_times_.data += interval_times_.data;
+  total_times_.compute += interval_times_.compute;
+  total_times_.wait += interval_times_.wait;
+  total_times_.reduce += interval_times_.reduce;
+  total_times_.update += interval_times_.update;
+  if (interval_tokens_ > 0) last_loss_ = interval_loss_ / interval_tokens_;
+  if (interval_tokens_ > 0 && is_root()) {
+    std::string line = "step " + std::to_string(step_) + " | epoch " + std::to_string(epoch_ + 1) +
+                       " | loss " + format("%.4f", last_loss_) + " | ppl " +
+                       format("%.2f", std::exp(interval_nll_ / interval_tokens_)) + " | " +
+                       format("%.0f", interval_tokens_ / seconds) + " tgt tok/s | lr " +
+                       format("%.3g", schedule_.rate(step_)) + " | elapsed " +
+                       Progress::format_duration(progress.elapsed_seconds());
+    if (options_.parallel.mode != ParallelMode::none || options_.parallel.accumulate > 1)
+      line += " | " + describe_times(interval_times_);
+    if (store_) {
+      const StalenessCounters& c = interval_staleness_;
+      line += " | staleness mean " +
+              format("%.2f", c.pushes ? static_cast<double>(c.staleness_sum) / c.pushes : 0.0) +
+              " max " + std::to_string(c.staleness_max) + ", dropped " + std::to_string(c.dropped) +
+              "/" + std::to_string(c.pushes) + ", scaled " + std::to_string(c.scaled);
+    }
+    log(line);
+  }
+  interval_loss_ = interval_nll_ = interval_tokens_ = 0;
+  interval_times_ = {};
+  interval_staleness_ = {};
+}
+
+void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
+  const bool validating = !valid_.empty() && options_.valid_every > 0;
+  std::unique_ptr<GradientReducer> reducer;
+  if (comm_) {
+    reducer = std::make_unique<GradientReducer>(
+        *comm_, static_cast<int64_t>(options_.parallel.bucket_mb * (1 << 20)));
+    // Every rank starts from rank 0's weights, whatever their initialisation did.
+    for (Parameter* p : params_)
+      comm_->broadcast(p->value, 0);
+  }
+  auto interval_start = Clock::now();
   for (;;) {
     if (options_.max_steps > 0 && step_ >= options_.max_steps) {
       summary.reason = StopReason::max_steps;
+      break;
+    }
+    auto clock = Clock::now();
+    data_state_ = train_.state();
+    data_epoch_ = epoch_;
+    if (!read_step(summary.reason)) break;
+    interval_times_.data += seconds_since(clock);
+    // The step's header: every rank learns the update's target tokens (to scale the loss) and
+    // whether any rank must stop, so that all stop at the same step.
+    double tokens = 0;
+    for (const data::Batch& b : batches_)
+      tokens += static_cast<double>(b.target_tokens);
+    const bool out_of_time =
+        options_.max_minutes > 0 && progress.elapsed_seconds() >= 60 * options_.max_minutes;
+    std::vector<double> header = {tokens, stop_requested() ? 1.0 : 0.0,
+                                  is_root() && out_of_time ? 1.0 : 0.0,
+                                  is_root() && early_stop_pending_ ? 1.0 : 0.0};
+    if (comm_)
+      header =
+          comm_->sum_scalars(header, options_.parallel.timeout * (validated_last_step_ ? 10 : 1));
+    validated_last_step_ = false;
+    interval_times_.wait += seconds_since(clock);
+    if (header[1] > 0 || header[2] > 0 || header[3] > 0) {
+      summary.reason = header[1] > 0   ? StopReason::interrupted
+                       : header[2] > 0 ? StopReason::max_minutes
+                                       : StopReason::early_stopping;
+      break;
+    }
+    train_step(header[0], reducer.get());
+    if (reducer && reducer->buckets_sent() > 0 && !described_reduce_) {
+      described_reduce_ = true;
+      log("gradient all-reduce: " + format("%.2f", reducer->bytes_sent() / 1048576.0) +
+          " MiB per update in " + std::to_string(reducer->buckets_sent()) +
+          " buckets (MPI_Iallreduce; the decoder's start before the encoder's backward), " +
+          std::to_string(comm_->size()) + " ranks");
+    }
+    data_state_ = train_.state();
+    data_epoch_ = epoch_;
+    // Every rank knows when rank 0 validates or saves, and then waits longer for the next header.
+    validated_last_step_ = (validating && step_ % options_.valid_every == 0) ||
+                           (options_.save_every > 0 && step_ % options_.save_every == 0);
+
+    if (step_ % options_.log_every == 0) log_interval(progress, interval_start);
+    progress.update(step_, "epoch " + std::to_string(epoch_ + 1));
+    if (!is_root()) continue;  // rank 0 alone validates and writes
+    if (validating && step_ % options_.valid_every == 0) {
+      validate();
+      last_validated_ = step_;
+      save_checkpoint();
+      last_saved_ = step_;
+      if (options_.patience > 0 && stalled_ >= options_.patience) early_stop_pending_ = true;
+    } else if (options_.save_every > 0 && step_ % options_.save_every == 0) {
+      save_checkpoint();
+      last_saved_ = step_;
+    }
+  }
+}
+
+void Trainer::replica_loop(Replica& r) {
+  try {
+    ParameterStore& store = *store_;
+    ops::XentOptions xent;
+    xent.label_smoothing = options_.label_smoothing;
+    xent.pad_id = train_.options().ids.pad;
+    StepTimes times;
+    while (!async_stop_) {
+      auto clock = Clock::now();
+      data::Batch batch;
+      {
+        std::lock_guard lock(data_mutex_);  // the batches are shared out: each goes to one replica
+        if (async_stop_) break;
+        if (!train_.next(batch)) {
+          ++epoch_;
+          if (options_.max_epochs > 0 && epoch_ >= options_.max_epochs) {
+            async_stop_reason_ = static_cast<int>(StopReason::max_epochs);
+            async_stop_ = true;
+            break;
+          }
+          train_.start_epoch(epoch_);
+          if (!train_.next(batch))
+            throw InputError("no training batches: the corpus is empty or every line was filtered");
+        }
+      }
+      times.data += seconds_since(clock);
+      const int64_t version = store.pull(r.params);
+      for (Parameter* p : r.params)
+        p->grad.zero();
+      times.wait += seconds_since(clock);
+      r.encoder.set_training(true);
+      r.decoder.set_training(true);
+      xent.grad_scale = 1.0 / static_cast<double>(std::max<int64_t>(batch.target_tokens, 1));
+      const Memory memory =
+          hooks_.load_source
+              ? r.encoder.encode(hooks_.load_source(batch, version + 1, true), Tensor(), &r.rng)
+              : r.encoder.encode(batch.source, as_model_dtype(batch.source_mask), &r.rng);
+      Decoder::TrainResult result =
+          r.decoder.forward_backward(memory, batch.target_input, batch.target_output, xent, &r.rng);
+      r.encoder.backward(result.d_memory);
+      times.compute += seconds_since(clock);
+      const double norm = options_.clip_norm > 0 ? clip_grad_norm(r.params, options_.clip_norm)
+                                                 : grad_norm(r.params);
+      bool applied = false;
+      if (std::isfinite(norm) && std::isfinite(result.loss.loss)) {
+        double lr;
+        {
+          std::lock_guard lock(schedule_mutex_);
+          lr = schedule_.rate(store.version() + 1);
+        }
+        applied = store.push(r.params, version, lr).applied;
+      }
+      times.update += seconds_since(clock);
+      {
+        std::lock_guard lock(stats_mutex_);
+        if (applied) {
+          interval_loss_ += result.loss.loss;
+          interval_nll_ += result.loss.nll;
+          interval_tokens_ += result.loss.tokens;
+        }
+        interval_times_.data += times.data;
+        interval_times_.compute += times.compute;
+        interval_times_.wait += times.wait;
+        interval_times_.update += times.update;
+        times = {};
+      }
+      if (options_.max_steps > 0 && store.version() >= options_.max_steps) {
+        async_stop_reason_ = static_cast<int>(StopReason::max_steps);
+        async_stop_ = true;
+      }
+    }
+  } catch (...) {
+    std::lock_guard lock(stats_mutex_);
+    if (!replica_error_) replica_error_ = std::current_exception();
+    async_stop_ = true;
+  }
+}
+
+void Trainer::run_async(TrainingSummary& summary, Progress& progress) {
+  S2S_CHECK(!replicas_.empty(), "train.parallel.mode async: no replicas were added");
+  const bool validating = !valid_.empty() && options_.valid_every > 0;
+  ParameterStore& store = this->store();
+  store.set_version(step_);
+  async_stop_ = false;
+  async_stop_reason_ = -1;
+  for (auto& r : replicas_)
+    r->thread = std::thread([this, &r] { replica_loop(*r); });
+  struct Join {  // the threads end with this frame, exception or not
+    Trainer& t;
+    ~Join() {
+      t.async_stop_ = true;
+      for (auto& r : t.replicas_)
+        if (r->thread.joinable()) r->thread.join();
+    }
+  } join{*this};
+  // Under every shard lock and the data lock: parameters, optimizer state and data position of
+  // one moment. Batches being computed then are not in the checkpoint's data position.
+  const auto snapshot = [&](auto&& body) {
+    auto locks = store.lock_all();
+    std::lock_guard lock(data_mutex_);
+    step_ = store.version();
+    data_state_ = train_.state();
+    data_epoch_ = epoch_;
+    body();
+  };
+  auto interval_start = Clock::now();
+  const auto next_multiple = [](int64_t step, int64_t every) {
+    return every > 0 ? (step / every + 1) * every : std::numeric_limits<int64_t>::max();
+  };
+  int64_t next_log = next_multiple(step_, options_.log_every);
+  int64_t next_valid =
+      validating ? next_multiple(step_, options_.valid_every) : std::numeric_limits<int64_t>::max();
+  int64_t next_save = next_multiple(step_, options_.save_every);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    step_ = store.version();
+    if (async_stop_) {
+      if (async_stop_reason_ >= 0)
+        summary.reason = static_cast<StopReason>(async_stop_reason_.load());
       break;
     }
     if (stop_requested()) {
@@ -277,54 +652,93 @@ TrainingSummary Trainer::run() {
       summary.reason = StopReason::max_minutes;
       break;
     }
-    if (!train_.next(batch)) {
-      ++epoch_;
-      if (options_.max_epochs > 0 && epoch_ >= options_.max_epochs) {
-        summary.reason = StopReason::max_epochs;
-        break;
-      }
-      train_.start_epoch(epoch_);
-      if (!train_.next(batch))
-        throw InputError("no training batches: the corpus is empty or every line was filtered");
+    if (step_ >= next_log) {
+      std::lock_guard lock(stats_mutex_);
+      interval_staleness_ = store.take_counters();
+      log_interval(progress, interval_start);
+      next_log = next_multiple(step_, options_.log_every);
     }
-    train_step(batch);
-
-    if (step_ % options_.log_every == 0 && interval_tokens_ > 0) {
-      const auto now = std::chrono::steady_clock::now();
-      const double seconds = std::chrono::duration<double>(now - interval_start).count();
-      last_loss_ = interval_loss_ / interval_tokens_;
-      log("step " + std::to_string(step_) + " | epoch " + std::to_string(epoch_ + 1) + " | loss " +
-          format("%.4f", last_loss_) + " | ppl " +
-          format("%.2f", std::exp(interval_nll_ / interval_tokens_)) + " | " +
-          format("%.0f", interval_tokens_ / seconds) + " tgt tok/s | lr " +
-          format("%.3g", schedule_.rate(step_)) + " | elapsed " +
-          Progress::format_duration(progress.elapsed_seconds()));
-      interval_loss_ = interval_nll_ = interval_tokens_ = 0;
-      interval_start = now;
+    int64_t epoch;
+    {
+      std::lock_guard lock(data_mutex_);
+      epoch = epoch_;
     }
-    progress.update(step_, "epoch " + std::to_string(epoch_ + 1));
-
-    if (validating && step_ % options_.valid_every == 0) {
-      validate();
-      last_validated = step_;
-      save_checkpoint();
-      last_saved = step_;
+    progress.update(step_, "epoch " + std::to_string(epoch + 1));
+    if (step_ >= next_valid) {
+      snapshot([&] {
+        validate();
+        last_validated_ = step_;
+        save_checkpoint();
+        last_saved_ = step_;
+      });
+      next_valid = next_multiple(step_, options_.valid_every);
       if (options_.patience > 0 && stalled_ >= options_.patience) {
         summary.reason = StopReason::early_stopping;
         break;
       }
-    } else if (options_.save_every > 0 && step_ % options_.save_every == 0) {
-      save_checkpoint();
-      last_saved = step_;
+    } else if (step_ >= next_save) {
+      snapshot([&] {
+        save_checkpoint();
+        last_saved_ = step_;
+      });
+      next_save = next_multiple(step_, options_.save_every);
     }
   }
+  async_stop_ = true;
+  for (auto& r : replicas_)
+    if (r->thread.joinable()) r->thread.join();
+  if (replica_error_) std::rethrow_exception(replica_error_);
+  step_ = store.version();
+  data_state_ = train_.state();
+  data_epoch_ = epoch_;
+  std::lock_guard lock(stats_mutex_);
+  interval_staleness_ = store.take_counters();
+  if (interval_tokens_ > 0) log_interval(progress, interval_start);
+}
+
+TrainingSummary Trainer::run() {
+  TrainingSummary summary;
+  // Only rank 0 shows progress; the others write theirs nowhere.
+  std::FILE* quiet = is_root() ? nullptr : std::fopen("/dev/null", "w");
+  struct Close {
+    std::FILE* f;
+    ~Close() {
+      if (f) std::fclose(f);
+    }
+  } close{quiet};
+  Progress progress("training", options_.max_steps, "steps", quiet ? quiet : stderr);
+  progress_ = &progress;
+  struct Release {  // the live line dies with this frame, exception or not
+    Progress*& p;
+    ~Release() { p = nullptr; }
+  } release{progress_};
+  const bool validating = !valid_.empty() && options_.valid_every > 0;
+  last_validated_ = last_saved_ = -1;
+  if (options_.parallel.mode == ParallelMode::sync)
+    S2S_CHECK(comm_, "train.parallel.mode sync: no communicator was set");
+  if (options_.parallel.mode == ParallelMode::async)
+    run_async(summary, progress);
+  else
+    run_sync(summary, progress);
   progress.finish();
   if (interval_tokens_ > 0) last_loss_ = interval_loss_ / interval_tokens_;
-  if (summary.reason != StopReason::interrupted && validating && last_validated != step_ &&
-      step_ > 0)
-    validate();
-  if (last_saved != step_ && step_ > 0) save_checkpoint();
-  if (!validating && step_ > 0) save_best();  // without a dev set the last model is the model
+  total_times_.data += interval_times_.data;
+  total_times_.compute += interval_times_.compute;
+  total_times_.wait += interval_times_.wait;
+  total_times_.reduce += interval_times_.reduce;
+  total_times_.update += interval_times_.update;
+  interval_times_ = {};
+  if (total_times_.total() > 0)
+    log("over the run: " + describe_times(total_times_) + " of " +
+        format("%.1f", total_times_.total()) +
+        (options_.parallel.mode == ParallelMode::async ? " thread-seconds" : " s"));
+  if (is_root()) {
+    if (summary.reason != StopReason::interrupted && validating && last_validated_ != step_ &&
+        step_ > 0)
+      validate();
+    if (last_saved_ != step_ && step_ > 0) save_checkpoint();
+    if (!validating && step_ > 0) save_best();  // without a dev set the last model is the model
+  }
   summary.steps = step_;
   summary.epochs_completed = epoch_;
   summary.best_metric = best_metric_;

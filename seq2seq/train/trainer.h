@@ -3,9 +3,19 @@
 // hook); early stopping with patience; the best model kept as a model folder and the last N
 // checkpoints for exact resume; SIGINT/SIGTERM save a checkpoint and stop cleanly. The trainer
 // sees the model through the Encoder and Decoder interfaces only.
+//
+// Scale-out (docs/scale-out.md): gradient accumulation over several batches per update;
+// synchronous data parallelism through a Communicator (one process per rank, gradients summed in
+// buckets, rank 0 alone validates, logs and saves); asynchronous Downpour training with replica
+// threads around a ParameterStore.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <exception>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,11 +24,38 @@
 #include "seq2seq/model/decoder.h"
 #include "seq2seq/model/encoder.h"
 #include "seq2seq/optimizer.h"
+#include "seq2seq/train/communicator.h"
 #include "seq2seq/train/lr_schedule.h"
+#include "seq2seq/train/parameter_store.h"
 
 namespace s2s {
 
 class Progress;
+
+// Where the training time went, in seconds (the log lines and scripts/bench-scaleout.sh print it).
+struct StepTimes {
+  double data = 0;     // reading and batching
+  double compute = 0;  // forward and backward
+  double wait = 0;     // the per-step header: waiting for the slowest rank (load imbalance)
+  double reduce = 0;   // waiting for gradient sums not hidden behind backward
+  double update = 0;   // clipping and the optimizer
+  double total() const { return data + compute + wait + reduce + update; }
+};
+
+enum class ParallelMode { none, sync, async };
+ParallelMode parse_parallel_mode(const std::string& name);  // none | sync | async; else ConfigError
+
+struct ParallelOptions {
+  ParallelMode mode = ParallelMode::none;  // sync needs set_communicator, async add_replica
+  // Batches each rank (or the one process) sums per update: gradient accumulation. An update
+  // then sees ranks * accumulate batches; batch j of an update goes to rank j % ranks. Default 1.
+  int accumulate = 1;
+  StalenessOptions staleness;  // async only
+  double bucket_mb = 4;        // sync: gradient bytes per all-reduce bucket, in MiB
+  // sync: seconds a rank waits for the others before the job ends with an error naming the
+  // missing rank; the step after a validation (run by rank 0 alone) waits ten times as long.
+  double timeout = 300;
+};
 
 struct TrainerOptions {
   OptimizerOptions optimizer;    // Adam by default
@@ -38,6 +75,7 @@ struct TrainerOptions {
   int keep_checkpoints = 3;  // last N checkpoints kept
   uint64_t seed = 1;         // dropout stream (data order has its own seed)
   std::string output_dir;    // model/ (best), checkpoints/step-N; required
+  ParallelOptions parallel;  // none: one process, one model
 };
 
 // What the trainer cannot know by itself.
@@ -76,6 +114,7 @@ class Trainer {
   // valid: the dev set, batched in order once (may be empty: no validation).
   Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train, std::vector<data::Batch> valid,
           TrainerOptions options, TrainerHooks hooks);
+  ~Trainer();
 
   // Continues the run saved in a checkpoint folder: parameters, optimizer moments, step, epoch,
   // data position, RNG, schedule and early-stopping state. Throws InputError naming the folder
@@ -84,6 +123,12 @@ class Trainer {
   // The newest complete checkpoint under output_dir, or "".
   std::string latest_checkpoint() const;
 
+  // Sync mode: the ranks' communicator (lives longer than the trainer). Call before resume/run.
+  void set_communicator(Communicator* comm);
+  // Async mode: one more replica, a model copy with the same parameter names in the same order
+  // (built like the trained model); run() starts one thread per replica. Call before resume/run.
+  void add_replica(Encoder& encoder, Decoder& decoder);
+
   TrainingSummary run();
 
   // Validation loss over the dev set: {nll per token, perplexity}.
@@ -91,7 +136,17 @@ class Trainer {
   int64_t step() const { return step_; }
 
  private:
-  void train_step(const data::Batch& batch);
+  struct Replica;
+  // Reads this rank's batches of the next update into batches_; false at the last epoch's end.
+  bool read_step(StopReason& reason);
+  void train_step(double global_tokens, GradientReducer* reducer);
+  bool is_root() const { return !comm_ || comm_->rank() == 0; }
+  void run_sync(TrainingSummary& summary, Progress& progress);
+  void run_async(TrainingSummary& summary, Progress& progress);
+  void replica_loop(Replica& replica);
+  std::vector<std::pair<std::string, Tensor>> optimizer_state();
+  void log_interval(Progress& progress, std::chrono::steady_clock::time_point& interval_start);
+  ParameterStore& store();
   bool validate();  // true when the metric improved
   void save_checkpoint();
   void save_best();
@@ -107,6 +162,7 @@ class Trainer {
   TrainerOptions options_;
   TrainerHooks hooks_;
   std::vector<Parameter*> params_;
+  std::vector<Parameter*> encoder_params_, decoder_params_;  // params_ is these two, in order
   Optimizer optimizer_;
   LearningRateSchedule schedule_;
   CheckpointStore checkpoints_;
@@ -122,6 +178,27 @@ class Trainer {
   // Since the last log line.
   double interval_loss_ = 0, interval_tokens_ = 0, interval_nll_ = 0;
   double last_loss_ = 0;
+
+  // Scale-out.
+  Communicator* comm_ = nullptr;
+  std::vector<data::Batch> batches_;    // this rank's batches of the current update
+  std::vector<int64_t> batch_serials_;  // their (epoch, index) keys: per-batch dropout streams
+  data::Batcher::State data_state_;     // where the data stood before the current update
+  int64_t data_epoch_ = 0;              // epoch_ then (a checkpoint saves these two)
+  int64_t last_validated_ = -1, last_saved_ = -1;
+  bool early_stop_pending_ = false;   // rank 0 decided; the next header tells every rank
+  bool validated_last_step_ = false;  // rank 0 validated or saved: the next header waits longer
+  bool described_reduce_ = false;     // the all-reduce volume is logged once
+  StepTimes interval_times_, total_times_;  // since the last log line; over the run
+  // Async: the replicas, the store, and what the replica threads share (data_mutex_: train_ and
+  // epoch_; stats_mutex_: the interval sums; schedule_mutex_: schedule_).
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::unique_ptr<ParameterStore> store_;
+  std::mutex data_mutex_, stats_mutex_, schedule_mutex_;
+  std::atomic<bool> async_stop_{false};
+  std::atomic<int> async_stop_reason_{-1};  // a StopReason, -1 while none
+  std::exception_ptr replica_error_;        // the first replica's exception, rethrown by run()
+  StalenessCounters interval_staleness_;
 };
 
 }  // namespace s2s

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Scale-out benchmark: training throughput (target tokens/s) of the de-en base recipe for a fixed
+# wall-clock time per configuration, and where the time goes (data, compute, waiting for the
+# other rank, all-reduce, optimizer update), from the trainer's own timers:
+#   1 process x 2 threads          (the usual way to use 2 cores)
+#   1 process x 1 thread           (the unit the scaling is measured against)
+#   sync: mpirun -np 2, 1 thread each (gradients all-reduced every update)
+#   async: 2 replica threads x 1 math thread, one parameter store
+# Validation is off; the tokens/s are the means of the log intervals after the first (start-up
+# excluded). Needs a build with MPI and the prepared corpus (recipes/de-en/prepare.sh).
+# Environment: BUILD_DIR (default build), DATA_DIR (default recipes/de-en/data), VOCAB (a
+# SentencePiece model, default /work/runs/hour/vocab.model; "" trains one per run),
+# SECONDS_PER_RUN (default 45), CONFIGS (default "threads2 threads1 sync2 async2").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+s2s=$root/${BUILD_DIR:-build}/s2s
+data=${DATA_DIR:-$root/recipes/de-en/data}
+vocab=${VOCAB-/work/runs/hour/vocab.model}
+seconds=${SECONDS_PER_RUN:-45}
+configs=${CONFIGS:-threads2 threads1 sync2 async2}
+[[ -x $s2s ]] || { echo "no $s2s: build first" >&2; exit 1; }
+[[ -f $data/train.tsv ]] || { echo "no $data/train.tsv: run recipes/de-en/prepare.sh" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
+[[ $(id -u) = 0 ]] && mpi+=(--allow-run-as-root)
+common=(-r "$root/recipes/de-en/base.yaml" --data.train "$data/train.tsv" --data.valid "$data/dev.tsv"
+        --data.shuffle_buffer 20000 --train.valid_every 0 --train.log_every 3 --train.max_steps 0
+        --train.max_minutes "$(awk -v s="$seconds" 'BEGIN { print s / 60 }')")
+[[ -n $vocab ]] && common+=(--vocab.model "$vocab")
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "load before: $(uptime | sed 's/.*load average/load average/')"
+printf '%-10s %10s %8s  %s\n' config "tgt tok/s" updates "where the time goes (whole run)"
+for config in $configs; do
+  log=$work/$config.log
+  case $config in
+    threads2) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 2 >"$log" 2>&1 ;;
+    threads1) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 1 >"$log" 2>&1 ;;
+    sync2) "${mpi[@]}" "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 1 \
+             --train.parallel.mode sync >"$log" 2>&1 ;;
+    async2) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 2 \
+              --train.parallel.mode async --train.parallel.replicas 2 >"$log" 2>&1 ;;
+    *) echo "unknown config $config" >&2; exit 1 ;;
+  esac
+  lines=$(grep '^step ' "$log" || true)
+  rate=$(sed -n 's/.* \([0-9]*\) tgt tok\/s.*/\1/p' <<<"$lines" | tail -n +2 |
+         awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print "-" }')
+  steps=$( (grep -o 'training stopped at step [0-9]*' "$log" || true) | awk '{ print $NF }')
+  times=$( (grep -o 'over the run: .*' "$log" | sed 's/over the run: //') || true)
+  printf '%-10s %10s %8s  %s\n' "$config" "$rate" "${steps:-?}" "${times:--}"
+  (grep -h "all-reduce:" "$log" || true) | head -1 | sed 's/^/           /'
+  (tail -1 <<<"$lines" | grep -o 'staleness.*' || true) | sed 's/^/           /'
+  if [[ -z $lines ]]; then echo "           (no log line; the end of $log:)"; tail -3 "$log"; fi
+done
+echo "load after: $(uptime | sed 's/.*load average/load average/')"

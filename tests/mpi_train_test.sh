@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# End-to-end tests of scale-out training through the real binary, on the digit-reversal task of
+# train_test.sh: `mpirun -np 2` sync training equals one process with the doubled batch
+# (train.parallel.accumulate 2) to 1e-5 relative, with and without dropout; a run resumes from a
+# checkpoint with a different process count; SIGTERM to one rank stops every rank cleanly; a hung rank (SIGSTOP)
+# or a dead one (SIGKILL) ends the job with an error naming it; mode none under mpirun is
+# refused; async training with 2 replicas learns the task. Skipped (exit 77) without mpirun or
+# in a build without MPI.
+# Usage: mpi_train_test.sh PATH_TO_S2S
+set -u
+s2s=$1
+if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (apt-get install openmpi-bin)"; exit 77; fi
+if ! "$s2s" version | grep -qi "mpi: *on"; then echo "SKIP: s2s was built without MPI (S2S_MPI)"; exit 77; fi
+work=$(mktemp -d)
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+passed=0
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+# Loopback runs in a container: allow root, oversubscribe the 2 cores, shared memory transport.
+mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
+[ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
+export OMPI_MCA_plm_rsh_agent=""  # nothing remote: never look for ssh
+
+gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {
+  len = 2 + int(rand() * 5); s = ""; r = "";
+  for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
+  print s "\t" r } }'; }
+gen 600 1 > train.tsv
+gen 30 2 > dev.tsv
+cat > tiny.yaml <<'YAML'
+data: {train: train.tsv, batch_tokens: 128, max_length: 20, pool_size: 200}
+vocab: {size: 16}
+encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.0}
+decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}
+train: {max_steps: 8, valid_every: 0, log_every: 2, learning_rate: 0.01, warmup_steps: 4,
+        label_smoothing: 0.1, patience: 0, threads: 1}
+YAML
+# One vocabulary for every run.
+"$s2s" train -r tiny.yaml -o vocab --train.max_steps 1 >vocab.log 2>&1
+check "vocabulary run exits 0" [ $? -eq 0 ]
+common=(-r tiny.yaml --vocab.model vocab/vocab.model)
+
+# Relative difference of every tensor of two safetensors files: ||a - b|| / ||b|| <= tol.
+compare() {  # compare A B TOL
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, math, struct, sys
+def load(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__": continue
+        fmt = {"F32": "f", "F64": "d"}[info["dtype"]]
+        begin, end = info["data_offsets"]
+        out[name] = struct.unpack("<%d%s" % ((end - begin) // struct.calcsize(fmt), fmt), data[begin:end])
+    return out
+a, b, tol = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
+assert a.keys() == b.keys(), "different tensors"
+worst = 0.0
+for name in a:
+    diff = math.sqrt(sum((x - y) ** 2 for x, y in zip(a[name], b[name])))
+    norm = math.sqrt(sum(y * y for y in b[name])) or 1.0
+    worst = max(worst, diff / norm)
+print("largest relative difference %.3g over %d tensors" % (worst, len(a)))
+sys.exit(0 if worst <= tol else 1)
+PY
+}
+
+# 1. Two ranks with batch b = one process with the doubled batch (2 batches per update).
+"${mpi[@]}" "$s2s" train "${common[@]}" -o sync --train.parallel.mode sync >sync.log 2>&1
+check "mpirun -np 2 sync exits 0" [ $? -eq 0 ]
+check "sync names the transport" grep -q "sync data parallelism: MPI .*2 ranks" sync.log
+check "only rank 0 logs (one line per logged step)" [ "$(grep -c '^step 8 ' sync.log)" -eq 1 ]
+"$s2s" train "${common[@]}" -o single --train.parallel.accumulate 2 >single.log 2>&1
+check "single process, accumulate 2, exits 0" [ $? -eq 0 ]
+echo -n "2 ranks vs 1 process x 2 batches: "
+compare sync/model/model.safetensors single/model/model.safetensors 1e-5
+check "2 ranks equal 1 process with the doubled batch to 1e-5" [ $? -eq 0 ]
+"$s2s" train "${common[@]}" -o half >half.log 2>&1
+echo -n "(control) 2 ranks vs 1 process x 1 batch: "
+compare sync/model/model.safetensors half/model/model.safetensors 1e-5
+check "the comparison can fail: one batch per update differs" [ $? -ne 0 ]
+
+# ... with dropout too: each batch's masks come from a stream keyed by its place in the data.
+drop=(--encoder.dropout 0.2 --decoder.dropout 0.2)
+"${mpi[@]}" "$s2s" train "${common[@]}" "${drop[@]}" -o sync_drop --train.parallel.mode sync >sync_drop.log 2>&1
+"$s2s" train "${common[@]}" "${drop[@]}" -o single_drop --train.parallel.accumulate 2 >single_drop.log 2>&1
+echo -n "with dropout, 2 ranks vs 1 process x 2 batches: "
+compare sync_drop/model/model.safetensors single_drop/model/model.safetensors 1e-5
+check "with dropout: 2 ranks equal 1 process with the doubled batch" [ $? -eq 0 ]
+
+# 2. Resume with a different N: 2 ranks for 4 steps, then 1 process (accumulate 2) to 8, and the
+#    other way round; both end where the uninterrupted run ends.
+"${mpi[@]}" "$s2s" train "${common[@]}" -o n2to1 --train.parallel.mode sync --train.max_steps 4 >r1.log 2>&1
+"$s2s" train "${common[@]}" -o n2to1 --resume --train.parallel.accumulate 2 >r2.log 2>&1
+check "resume 2 ranks -> 1 process exits 0" [ $? -eq 0 ]
+echo -n "resumed 2 -> 1 vs uninterrupted: "
+compare n2to1/model/model.safetensors single/model/model.safetensors 1e-5
+check "resumed with N 2 -> 1 equals the uninterrupted run" [ $? -eq 0 ]
+"$s2s" train "${common[@]}" -o n1to2 --train.parallel.accumulate 2 --train.max_steps 4 >r3.log 2>&1
+"${mpi[@]}" "$s2s" train "${common[@]}" -o n1to2 --resume --train.parallel.mode sync >r4.log 2>&1
+check "resume 1 process -> 2 ranks exits 0" [ $? -eq 0 ]
+echo -n "resumed 1 -> 2 vs uninterrupted: "
+compare n1to2/model/model.safetensors single/model/model.safetensors 1e-5
+check "resumed with N 1 -> 2 equals the uninterrupted run" [ $? -eq 0 ]
+
+# The pid of rank R of the mpirun job whose pid is $1 (Open MPI sets OMPI_COMM_WORLD_RANK).
+rank_pid() {
+  for p in $(pgrep -f "$s2s train"); do
+    if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+      [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ] && { echo "$p"; return; }
+    fi
+  done
+}
+wait_for_step() { for _ in $(seq 200); do grep -q "^step" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+long=("${common[@]}" --train.parallel.mode sync --train.max_steps 100000 --train.log_every 1)
+
+# 3. SIGTERM to rank 1 alone: every rank stops at the same step, rank 0 saves, exit 0.
+"${mpi[@]}" "$s2s" train "${long[@]}" -o term >term.log 2>&1 &
+job=$!
+wait_for_step term.log
+kill -TERM "$(rank_pid $job 1)"
+wait $job
+check "SIGTERM to rank 1: the job exits 0" [ $? -eq 0 ]
+check "SIGTERM to rank 1: stopped as interrupted" grep -q "interrupted by a signal" term.log
+check "SIGTERM to rank 1: rank 0 saved a checkpoint" test -f term/checkpoints/latest
+
+# 4. A hung rank (SIGSTOP): rank 0 names it after train.parallel.timeout and ends the job.
+"${mpi[@]}" "$s2s" train "${long[@]}" -o hang --train.parallel.timeout 2 >hang.log 2>&1 &
+job=$!
+wait_for_step hang.log
+hung=$(rank_pid $job 1)
+kill -STOP "$hung"
+start=$SECONDS
+wait $job
+status=$?
+kill -KILL "$hung" 2>/dev/null
+check "a hung rank: the job fails (status $status)" [ $status -ne 0 ]
+check "a hung rank: within seconds ($((SECONDS - start)) s)" [ $((SECONDS - start)) -lt 60 ]
+# Stopped before the step's header: rank 0 misses its header; stopped inside the all-reduce: it
+# does not answer rank 0's probe. Either way it is named.
+check "a hung rank: the error names rank 1" grep -Eq "rank 1 of 2 (did not reach the step|does not answer)" hang.log
+
+# 5. A dead rank (SIGKILL): the job ends, naming it.
+"${mpi[@]}" "$s2s" train "${long[@]}" -o dead --train.parallel.timeout 5 >dead.log 2>&1 &
+job=$!
+wait_for_step dead.log
+kill -KILL "$(rank_pid $job 1)"
+start=$SECONDS
+wait $job
+status=$?
+check "a dead rank: the job fails (status $status)" [ $status -ne 0 ]
+check "a dead rank: within seconds ($((SECONDS - start)) s)" [ $((SECONDS - start)) -lt 60 ]
+check "a dead rank: rank 1 is named" grep -Eq "rank 1( |$)|rank 1 with PID" dead.log
+
+# 6. Two processes that are not told to cooperate would write one folder twice: refused.
+"${mpi[@]}" "$s2s" train "${common[@]}" -o refused >refused.log 2>&1
+check "mpirun with mode none fails" [ $? -ne 0 ]
+check "... saying to set sync" grep -q "set --train.parallel.mode sync" refused.log
+
+# 7. Async: 2 replica threads reach the task's target loss, 1.0 nats/token (uniform guessing is
+#    2.8; one process gets there in about 250 updates, stale gradients make async a little slower).
+"$s2s" train "${common[@]}" -o async --train.parallel.mode async --train.parallel.replicas 2 \
+  --train.parallel.max_staleness 8 --train.max_steps 500 --train.log_every 50 --train.threads 2 \
+  >async.log 2>&1
+check "async exits 0" [ $? -eq 0 ]
+check "async logs staleness" grep -q "staleness mean" async.log
+loss=$(grep -o "^step [0-9]* .*| loss [0-9.]*" async.log | tail -1 | awk '{print $NF}')
+check "async loss ${loss:-?} < 1.0" awk -v l="${loss:-9}" 'BEGIN { exit !(l < 1.0) }'
+
+echo "$passed passed, $failures failed"
+if [ "$failures" -ne 0 ]; then
+  for f in *.log; do echo "== $f"; tail -5 "$f"; done
+fi
+[ "$failures" -eq 0 ]
