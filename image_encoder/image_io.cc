@@ -1,10 +1,14 @@
 // Image loading with OpenCV: header probing, bounded decoding, alpha, resize, normalization,
-// augmentation. The only file of image_encoder/ that includes OpenCV's codec and resize headers.
+// augmentation; and OnnxNet, a frozen network run by OpenCV's dnn module in libs2s_image_dnn.so
+// (image_encoder/dnn/, loaded here with dlopen). The only file of the image_encoder library that
+// includes OpenCV.
 #include "image_encoder/image_io.h"
 
+#include <dlfcn.h>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +17,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "image_encoder/dnn/onnx_dnn_api.h"
 #include "seq2seq/atomic_file.h"
 #include "seq2seq/error.h"
+#include "seq2seq/ops/check.h"
 
 namespace s2s {
 namespace {
@@ -570,6 +576,249 @@ void write_attention_map(const std::string& image_path, const ImageOptions& opti
     throw IoError("attention map: cannot encode a PNG for '" + out_path + "'");
   write_file_atomically(out_path,
                         std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+}
+
+// ---- OnnxNet -----------------------------------------------------------------------------------
+
+namespace {
+
+// OpenCV 4.6's ONNX importer prefixes a node's layer with this (graph outputs keep their name).
+constexpr std::string_view kNodePrefix = "onnx_node!";
+
+// libs2s_image_dnn.so's functions (onnx_dnn_api.h), loaded once per process.
+struct DnnApi {
+  decltype(&s2s_dnn_open) open;
+  decltype(&s2s_dnn_close) close;
+  decltype(&s2s_dnn_layer_names) layer_names;
+  decltype(&s2s_dnn_has_layer) has_layer;
+  decltype(&s2s_dnn_forward) forward;
+  decltype(&s2s_dnn_output) output;
+};
+
+constexpr const char* kDnnLibrary = "libs2s_image_dnn.so";
+
+// Where the library may be: $S2S_DNN_LIBRARY, next to the running binary or one folder up
+// (build/tests/s2s_tests and build/libs2s_image_dnn.so), where the build put it.
+std::vector<std::string> dnn_library_candidates() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("S2S_DNN_LIBRARY"); env && *env) return {env};
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    out.push_back((exe.parent_path() / kDnnLibrary).string());
+    out.push_back((exe.parent_path().parent_path() / kDnnLibrary).string());
+  }
+#ifdef S2S_DNN_LIBRARY_PATH
+  out.push_back(S2S_DNN_LIBRARY_PATH);
+#endif
+  return out;
+}
+
+const DnnApi& load_dnn_api() {
+  // A function-local static: loaded by the first OnnxNet, again on the next try if it failed.
+  static const DnnApi api = [] {
+    std::string tried;
+    void* lib = nullptr;
+    for (const std::string& path : dnn_library_candidates()) {
+      if (std::error_code ec; !fs::exists(path, ec)) {
+        tried += "\n  " + path + ": no such file";
+        continue;
+      }
+      // DEEPBIND: the library, OpenCV's dnn and libprotobuf see their own symbols first, never
+      // SentencePiece's protobuf copy (onnx_dnn_api.h); LOCAL keeps theirs from SentencePiece.
+      lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      if (lib) break;
+      const char* why = dlerror();
+      tried += "\n  " + path + ": " + (why ? why : "cannot load");
+    }
+    if (!lib)
+      throw EnvironmentError(std::string("frozen CNN: cannot load ") + kDnnLibrary +
+                             " (OpenCV's dnn module, built with s2s; set S2S_DNN_LIBRARY to its "
+                             "path); tried:" +
+                             tried);
+    auto symbol = [&](const char* name) {
+      void* f = dlsym(lib, name);
+      if (!f) throw EnvironmentError(std::string("frozen CNN: ") + kDnnLibrary + " has no " + name);
+      return f;
+    };
+    const auto version =
+        reinterpret_cast<decltype(&s2s_dnn_api_version)>(symbol("s2s_dnn_api_version"));
+    if (version() != S2S_DNN_API_VERSION)
+      throw EnvironmentError(std::string("frozen CNN: ") + kDnnLibrary + " has interface version " +
+                             std::to_string(version()) + ", this s2s needs " +
+                             std::to_string(S2S_DNN_API_VERSION) + "; rebuild both together");
+    DnnApi a;
+    a.open = reinterpret_cast<decltype(a.open)>(symbol("s2s_dnn_open"));
+    a.close = reinterpret_cast<decltype(a.close)>(symbol("s2s_dnn_close"));
+    a.layer_names = reinterpret_cast<decltype(a.layer_names)>(symbol("s2s_dnn_layer_names"));
+    a.has_layer = reinterpret_cast<decltype(a.has_layer)>(symbol("s2s_dnn_has_layer"));
+    a.forward = reinterpret_cast<decltype(a.forward)>(symbol("s2s_dnn_forward"));
+    a.output = reinterpret_cast<decltype(a.output)>(symbol("s2s_dnn_output"));
+    return a;  // the library stays loaded for the life of the process
+  }();
+  return api;
+}
+
+// A layer name as a user would give it (prefix stripped).
+std::string user_name(const std::string& name) {
+  return name.rfind(kNodePrefix, 0) == 0 ? name.substr(kNodePrefix.size()) : name;
+}
+
+// "a, b, c" of at most 12 distinct user names (a graph output "pool" and its node
+// "onnx_node!pool" are both "pool").
+std::string layer_list(const std::vector<std::string>& layers) {
+  std::vector<std::string> names;
+  for (const std::string& layer : layers)
+    if (std::find(names.begin(), names.end(), user_name(layer)) == names.end())
+      names.push_back(user_name(layer));
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i == 12) {
+      out += ", ... (" + std::to_string(names.size() - i) + " more)";
+      break;
+    }
+    out += (i ? ", " : "") + names[i];
+  }
+  return out;
+}
+
+// OpenCV's message on one line (its failed checks span several, each starting with "> ").
+std::string one_line(const char* message) {
+  std::string out;
+  for (const char* c = message; *c; ++c) {
+    const bool line_start =
+        c == message || c[-1] == '\n' || (c - message >= 2 && c[-2] == ':' && c[-1] == ' ');
+    if (*c == '\n' || (*c == '>' && line_start)) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      continue;
+    }
+    if (*c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += *c;
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+struct OnnxNet::Impl {
+  const DnnApi* api = nullptr;
+  void* net = nullptr;
+  std::string path;
+  std::string layer;  // resolved OpenCV layer name
+
+  ~Impl() {
+    if (net) api->close(net);
+  }
+  std::vector<std::string> layer_names(bool outputs_only) const {
+    std::string text(4096, '\0');
+    size_t n = api->layer_names(net, outputs_only, text.data(), text.size());
+    if (n >= text.size()) {
+      text.assign(n + 1, '\0');
+      n = api->layer_names(net, outputs_only, text.data(), text.size());
+    }
+    text.resize(std::min(n, text.size() - 1));
+    std::vector<std::string> names;
+    for (size_t at = 0; at < text.size();) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      names.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    return names;
+  }
+};
+
+OnnxNet::OnnxNet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OnnxNet::OnnxNet(OnnxNet&&) noexcept = default;
+OnnxNet& OnnxNet::operator=(OnnxNet&&) noexcept = default;
+OnnxNet::~OnnxNet() = default;
+
+const std::string& OnnxNet::path() const {
+  return impl_->path;
+}
+const std::string& OnnxNet::output_layer() const {
+  return impl_->layer;
+}
+
+OnnxNet OnnxNet::load(const std::string& path, const std::string& output_layer) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such ONNX file");
+  if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not an ONNX file");
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw InputError(path + ": cannot read: " + ec.message());
+  if (size == 0) throw InputError(path + ": empty file (0 bytes), not an ONNX model");
+  {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) throw InputError(path + ": cannot open: " + std::strerror(errno));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->api = &load_dnn_api();
+  impl->path = path;
+  char error[1024] = "";
+  impl->net = impl->api->open(path.c_str(), error, sizeof error);
+  if (!impl->net)
+    throw InputError(path + ": not an ONNX model OpenCV can import: " + one_line(error));
+  const std::vector<std::string> layers = impl->layer_names(false);
+  // A file that happens to parse as a protobuf message without a graph gives an empty net.
+  if (layers.empty()) throw InputError(path + ": not an ONNX model (no layers)");
+
+  if (output_layer.empty()) {
+    const std::vector<std::string> outputs = impl->layer_names(true);
+    if (outputs.size() != 1)
+      throw ConfigError(path + ": the network has " + std::to_string(outputs.size()) +
+                        " outputs (" + layer_list(outputs) +
+                        "); name the feature layer with image_encoder.onnx_output");
+    impl->layer = outputs[0];
+  } else if (impl->api->has_layer(impl->net, output_layer.c_str())) {
+    impl->layer = output_layer;
+  } else if (const std::string node = std::string(kNodePrefix) + output_layer;
+             impl->api->has_layer(impl->net, node.c_str())) {
+    impl->layer = node;
+  } else {
+    throw ConfigError(path + ": no layer '" + output_layer +
+                      "' (image_encoder.onnx_output); its layers: " + layer_list(layers));
+  }
+  return OnnxNet(std::move(impl));
+}
+
+Tensor OnnxNet::forward(const Tensor& pixels) {
+  constexpr const char* op = "OnnxNet::forward";
+  ops::check::shape(op, "pixels", pixels, {-1, -1, -1, -1});
+  ops::check::dtype(op, "pixels", pixels, DType::f32);
+  ops::check::cpu_only(op, pixels);
+  for (int i = 0; i < 4; ++i)
+    S2S_CHECK_SHAPE(pixels.dim(i) >= 1 && pixels.dim(i) <= std::numeric_limits<int>::max(), op,
+                    ": pixels ", pixels.str(), " cannot be a network input");
+  const int dims[4] = {static_cast<int>(pixels.dim(0)), static_cast<int>(pixels.dim(1)),
+                       static_cast<int>(pixels.dim(2)), static_cast<int>(pixels.dim(3))};
+  int rank = 0, out[8] = {};
+  char error[1024] = "";
+  if (impl_->api->forward(impl_->net, impl_->layer.c_str(), pixels.data<float>(), dims, &rank, out,
+                          error, sizeof error) != 0)
+    throw ShapeError(impl_->path + ": the network cannot take pixels " + pixels.str() + " (" +
+                     one_line(error) + ")");
+  std::string shape;
+  int64_t count = 1;
+  for (int i = 0; i < rank; ++i) {
+    shape += (i ? ", " : "") + std::to_string(out[i]);
+    count *= out[i];
+  }
+  const std::string layer = "layer '" + user_name(impl_->layer) + "' (image_encoder.onnx_output)";
+  if (rank != 4)
+    throw ConfigError(impl_->path + ": " + layer + " gives a " + std::to_string(rank) +
+                      "-D output [" + shape +
+                      "], not a 4-D feature map [B, F, H', W']; name a convolutional layer");
+  if (count == 0)  // e.g. a pooling window larger than the image's map
+    throw ShapeError(impl_->path + ": " + layer + " gives an empty output [" + shape +
+                     "] for pixels " + pixels.str() + " (images too small for the network?)");
+  S2S_CHECK(out[0] == pixels.dim(0), impl_->path, ": ", layer, " gives ", out[0],
+            " maps for a batch of ", pixels.dim(0));
+  Tensor features = Tensor::empty({out[0], out[1], out[2], out[3]});
+  if (impl_->api->output(impl_->net, features.data<float>(), static_cast<size_t>(count), error,
+                         sizeof error) != 0)
+    throw ShapeError(impl_->path + ": " + layer + ": " + one_line(error));
+  return features;
 }
 
 }  // namespace s2s

@@ -1,7 +1,9 @@
 // Image input of the image encoder: an image file (any format OpenCV's imgcodecs decodes: PNG,
 // JPEG, BMP, TIFF, WebP, PNM/PAM/PFM, Sun raster, JPEG 2000, OpenEXR, Radiance HDR) to a float
 // tensor [C, H, W] in RGB order, resized, padded or cropped, normalized and optionally
-// augmented. OpenCV stays inside image_io.cc: nothing here includes it.
+// augmented; and OnnxNet, a frozen pretrained network run by OpenCV's dnn module (the optional
+// feature extractor of image_encoder/frozen_encoder.h). OpenCV stays inside image_io.cc: nothing
+// here includes it.
 //
 // Large JPEGs are decoded directly at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) when the
 // output size (and the smallest random crop) needs no more pixels: a 4000x3000 photo loaded at
@@ -25,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -123,5 +126,46 @@ void write_attention_map(const std::string& image_path, const ImageOptions& opti
                          const std::vector<std::string>& words,
                          const std::vector<std::vector<float>>& attention, int64_t grid_h,
                          int64_t grid_w, const std::string& out_path);
+
+// ---- a frozen network ------------------------------------------------------------------------
+
+// OnnxNet: a pretrained network read from an ONNX file and run forward only (inference, CPU, f32)
+// by OpenCV's dnn module; one named layer's output is the result, a feature map [B, F, H', W'].
+// Nothing flows back into it: it has no parameters in s2s's sense, and its weights stay in the
+// file (a model that uses it needs the file again to run). OpenCV's dnn runs in
+// libs2s_image_dnn.so, loaded on the first load() (image_encoder/dnn/onnx_dnn_api.h says why and
+// where it is looked for); EnvironmentError when it cannot be found.
+//
+// Layer names: OpenCV 4.6 names the layer of an ONNX node "onnx_node!<node name>" (the node's
+// first output name when it has none) and adds an identity layer per graph output, named after
+// that output. output_layer may be given either way: "pool" (a graph output, or the node "pool")
+// or "onnx_node!pool"; "" means the net's only graph output.
+class OnnxNet {
+ public:
+  // Reads and checks the file. InputError naming path for a missing, unreadable, empty or
+  // invalid ONNX file (or one OpenCV cannot import: an unsupported operator); ConfigError naming
+  // output_layer (and listing the net's layers) when the net has no such layer, or, for "", when
+  // it has several outputs to choose from.
+  static OnnxNet load(const std::string& path, const std::string& output_layer);
+
+  OnnxNet(OnnxNet&&) noexcept;
+  OnnxNet& operator=(OnnxNet&&) noexcept;
+  ~OnnxNet();
+
+  // pixels [B, C, H, W] f32 on the CPU -> a new f32 CPU tensor [B, F, H', W'], the output layer's
+  // values. ConfigError naming the layer when its output is not 4-D (a classifier's logits, a
+  // flattened embedding); ShapeError naming the file when the net cannot take pixels of this
+  // shape (OpenCV's message attached).
+  Tensor forward(const Tensor& pixels);
+
+  const std::string& path() const;
+  // The OpenCV layer the output is taken from ("pool", "onnx_node!relu").
+  const std::string& output_layer() const;
+
+ private:
+  struct Impl;
+  explicit OnnxNet(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace s2s

@@ -17,7 +17,9 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/lib" .gpu
-cp "$build/s2s" "$build/tests/s2s_tests" "$build/bench/s2s_bench" "$stage/"
+# libs2s_image_dnn.so (OpenCV's dnn, dlopened by the frozen-CNN encoder) goes next to them.
+cp "$build/s2s" "$build/tests/s2s_tests" "$build/bench/s2s_bench" "$build/libs2s_image_dnn.so" \
+  "$stage/"
 cp -r tests/data "$stage/data"
 # The de-en data and a vocabulary, when prepared here, for a GPU training-throughput run.
 if [ -f recipes/de-en/data/train.tsv ] && [ -n "${VOCAB_MODEL:-}" ]; then
@@ -26,7 +28,8 @@ if [ -f recipes/de-en/data/train.tsv ] && [ -n "${VOCAB_MODEL:-}" ]; then
   cp "$VOCAB_MODEL" "$stage/de-en/vocab.model"
 fi
 # Everything ldd resolves except the runtime every Linux has (and which must match its kernel).
-ldd "$stage/s2s" "$stage/s2s_tests" "$stage/s2s_bench" | awk '$3 ~ /^\// {print $1, $3}' | sort -u |
+ldd "$stage/s2s" "$stage/s2s_tests" "$stage/s2s_bench" "$stage/libs2s_image_dnn.so" |
+  awk '$3 ~ /^\// {print $1, $3}' | sort -u |
   while read -r name path; do
     case "$name" in
       libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|libgcc_s.so*|libstdc++.so*|ld-linux*) ;;

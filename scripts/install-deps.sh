@@ -10,7 +10,7 @@ packages=(
   libopencv-dev libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
-  python3
+  python3 python3-onnx python3-numpy
 )
 
 missing=()

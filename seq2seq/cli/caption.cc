@@ -142,9 +142,8 @@ int run_caption(int argc, char** argv) {
     int64_t grid_h = 0, grid_w = 0;
     if (!good.empty()) {
       Tensor input = good.size() == batch.size() ? pixels : ops::index_select(pixels, 0, good);
-      if (!model.encoder->options().device.is_cpu())
-        input = input.to(model.encoder->options().device);
-      std::tie(grid_h, grid_w) = model.encoder->grid_size(image.height, image.width);
+      if (!model.device().is_cpu()) input = input.to(model.device());
+      std::tie(grid_h, grid_w) = model.grid_size();
       const Memory memory = model.encoder->encode(input, Tensor(), nullptr);
       const SearchModel member{model.decoder.get(), &memory};
       const std::vector<int64_t> cells(good.size(), memory.vectors.dim(0));

@@ -46,8 +46,8 @@ ImageAugmentation image_augmentation(const Config& c) {
   return a;
 }
 
-CaptionModel CaptionModel::build(const Config& config, std::shared_ptr<Vocab> vocab,
-                                 Device device) {
+CaptionModel CaptionModel::build(const Config& config, std::shared_ptr<Vocab> vocab, Device device,
+                                 const std::string& base_dir) {
   CaptionModel m;
   m.config = config;
   m.vocab = std::move(vocab);
@@ -67,7 +67,12 @@ CaptionModel CaptionModel::build(const Config& config, std::shared_ptr<Vocab> vo
   e.dropout = config.get<double>("image_encoder.dropout");
   e.device = device;
   e.seed = Rng(seed).split(100).seed();
-  m.encoder = std::make_unique<ImageEncoder>(e);
+  std::string onnx = config.get<std::string>("image_encoder.onnx");
+  if (!onnx.empty() && !base_dir.empty() && !fs::path(onnx).is_absolute())
+    onnx = (fs::path(base_dir) / onnx).string();
+  m.encoder =
+      make_image_encoder(e, onnx, config.get<std::string>("image_encoder.onnx_output"),
+                         config.get<int64_t>("image.height"), config.get<int64_t>("image.width"));
   AttentionDecoderOptions d;
   d.vocab_size = m.vocab->size();
   d.embed_size = config.get<int64_t>("decoder.embed_size");
@@ -97,7 +102,7 @@ CaptionModel CaptionModel::load(const std::string& folder, Device device) {
     throw InputError("'" + folder + "' holds a " + config.get<std::string>("task") +
                      " model, not a caption model");
   auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
-  CaptionModel m = build(config, vocab, device);
+  CaptionModel m = build(config, vocab, device, folder);
   load_parameters((dir / "model.safetensors").string(), m.parameters());
   m.set_training(false);
   return m;
@@ -108,6 +113,15 @@ std::vector<Parameter*> CaptionModel::parameters() {
   for (Parameter* p : decoder->parameters())
     params.push_back(p);
   return params;
+}
+
+Device CaptionModel::device() const {
+  return decoder->options().device;
+}
+
+std::pair<int64_t, int64_t> CaptionModel::grid_size() const {
+  return image_grid_size(*encoder, config.get<int64_t>("image.height"),
+                         config.get<int64_t>("image.width"));
 }
 
 void CaptionModel::set_training(bool training) {

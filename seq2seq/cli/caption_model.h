@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "decoders/attention_decoder.h"
-#include "image_encoder/image_encoder.h"
 #include "image_encoder/image_io.h"
+#include "image_encoder/make_image_encoder.h"
 #include "seq2seq/config.h"
 #include "vocab/vocab.h"
 
@@ -19,14 +19,19 @@ namespace s2s::cli {
 struct CaptionModel {
   Config config;
   std::shared_ptr<Vocab> vocab;
-  std::unique_ptr<ImageEncoder> encoder;
+  std::unique_ptr<Encoder> encoder;  // the trainable CNN, or a frozen ONNX net + projection
   std::unique_ptr<AttentionDecoder> decoder;
 
-  static CaptionModel build(const Config& config, std::shared_ptr<Vocab> vocab, Device device);
+  // image_encoder.onnx, if set, is resolved against base_dir (the model folder when loading).
+  static CaptionModel build(const Config& config, std::shared_ptr<Vocab> vocab, Device device,
+                            const std::string& base_dir = "");
   // InputError naming the folder if it is not a caption model folder.
   static CaptionModel load(const std::string& folder, Device device);
 
   std::vector<Parameter*> parameters();
+  Device device() const;
+  // The encoder's feature grid (H', W') for the recipe's image size.
+  std::pair<int64_t, int64_t> grid_size() const;
   void set_training(bool training);
 };
 

@@ -57,6 +57,10 @@ image_encoder:            # the CNN of the caption job (docs/architecture.md "Th
   output_size: 256        # memory and summary width D (a final 1x1 convolution)
   max_grid_size: 32       # largest feature grid side (position-embedding tables)
   dropout: 0.1            # on the memory vectors
+  onnx: ""                # a frozen, pretrained CNN (ONNX file run by OpenCV's dnn) replacing the
+                          # CNN above: only a 1x1 projection to output_size learns ("" = none)
+  onnx_output: ""         # its layer whose 4-D output [B, F, H', W'] is the feature grid
+                          # ("" = the network's only output; a node name or OpenCV layer name)
 decoder:
   embed_size: 256
   hidden_size: 512

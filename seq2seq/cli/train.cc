@@ -115,7 +115,8 @@ int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm) {
   const std::string task = config.get<std::string>("task");
   if (task != "translate" && task != "caption")
     throw ConfigError("task must be translate or caption, got '" + task + "'");
-  for (const char* key : {"data.train", "data.valid", "vocab.model", "data.image_dir"}) {
+  for (const char* key :
+       {"data.train", "data.valid", "vocab.model", "data.image_dir", "image_encoder.onnx"}) {
     if (overridden(overrides, key)) continue;  // command-line paths are relative to the shell
     std::vector<std::string> paths = corpus_paths(config, key);
     std::string yaml = "[";

@@ -116,6 +116,13 @@ int train_caption(Config& config, const TrainRun& run) {
   TrainerHooks hooks;
   hooks.config_yaml = config.to_yaml();
   hooks.model_files = {{"vocab.model", vocab_path}};
+  // A frozen ONNX network travels with the model: its weights are not parameters.
+  const std::string onnx = config.get<std::string>("image_encoder.onnx");
+  if (!onnx.empty()) {
+    hooks.model_files.emplace_back("image_encoder.onnx", onnx);
+    config.set("image_encoder.onnx", "image_encoder.onnx");  // as the model folder names it
+    hooks.config_yaml = config.to_yaml();
+  }
   // Pixels for the image indices of a batch; augmentation draws from a stream of the step, so a
   // resumed run sees the same crops.
   hooks.load_source = [&](const data::Batch& batch, int64_t step, bool training) {
