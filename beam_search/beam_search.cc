@@ -65,15 +65,21 @@ template <typename T>
 void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t rank,
                     int32_t row_index, int take, bool force_eos, const Constraint* constraint,
                     const BeamSearchOptions& o, std::vector<Candidate>& best,
-                    std::vector<Candidate>& out) {
+                    std::vector<Candidate>& out, double& pruned) {
   best.clear();
+  double rejected = -INFINITY;  // the best allowed token left out
   // The hot loop over the vocabulary only compares against the worst kept value; the rarer
   // insertions check whether the token may be emitted at all.
   T worst = -std::numeric_limits<T>::infinity();
   bool full = false;
   auto consider = [&](int32_t token) {
     const T lp = log_probs[token];
-    if (full && !(lp > worst)) return;
+    if (full && !(lp > worst)) {
+      if (token != o.pad_id && token != o.bos_id &&
+          !(token == o.eos_id && row.length < o.min_length))
+        rejected = std::max(rejected, static_cast<double>(lp));
+      return;
+    }
     if (token == o.pad_id || token == o.bos_id) return;
     if (token == o.eos_id && row.length < o.min_length) return;
     Candidate c{row.log_prob + static_cast<double>(lp), rank, token, static_cast<float>(lp),
@@ -82,7 +88,10 @@ void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t r
         best.begin(), best.end(), c,
         [](const Candidate& a, const Candidate& b) { return a.token_log_prob > b.token_log_prob; });
     best.insert(at, c);
-    if (static_cast<int>(best.size()) > take) best.pop_back();
+    if (static_cast<int>(best.size()) > take) {
+      rejected = std::max(rejected, static_cast<double>(best.back().token_log_prob));
+      best.pop_back();
+    }
     full = static_cast<int>(best.size()) == take;
     if (full) worst = static_cast<T>(best.back().token_log_prob);
   };
@@ -100,6 +109,7 @@ void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t r
       consider(token);
   }
   out.insert(out.end(), best.begin(), best.end());
+  if (rejected > -INFINITY) pruned = std::max(pruned, row.log_prob + rejected);
 }
 
 void check_options(const BeamSearchOptions& o) {
@@ -119,7 +129,8 @@ void check_options(const BeamSearchOptions& o) {
 std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> models,
                                                  const std::vector<int64_t>& source_lengths,
                                                  const BeamSearchOptions& o,
-                                                 const Constraint* constraint) {
+                                                 const Constraint* constraint,
+                                                 std::vector<double>* pruned_bounds) {
   check_options(o);
   S2S_CHECK(!models.empty(), "beam search: no model");
   const int64_t batch = models[0].memory->vectors.dim(1);
@@ -147,6 +158,9 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
   std::vector<Node> nodes;
   std::vector<float> attention_arena;
   std::vector<std::vector<Final>> finals(batch);
+  // Per sentence, the best raw log-probability of any hypothesis the search let go unexplored:
+  // an upper bound of everything it did not look at (log-probabilities only fall).
+  std::vector<double> pruned(batch, -INFINITY);
   int64_t found = 0;
 
   std::vector<Row> rows(batch);
@@ -243,13 +257,17 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
         const int32_t rank = static_cast<int32_t>(r - begin);
         if (log_probs.dtype() == DType::f32)
           row_candidates(log_probs.data<float>() + r * vocab, vocab, rows[r], rank,
-                         static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group);
+                         static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group,
+                         pruned[sentence]);
         else
           row_candidates(log_probs.data<double>() + r * vocab, vocab, rows[r], rank,
-                         static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group);
+                         static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group,
+                         pruned[sentence]);
       }
       const size_t keep = std::min<size_t>(group.size(), static_cast<size_t>(take));
       std::partial_sort(group.begin(), group.begin() + keep, group.end(), better);
+      for (size_t i = keep; i < group.size(); ++i)
+        pruned[sentence] = std::max(pruned[sentence], group[i].log_prob);
 
       std::vector<Final>& done = finals[sentence];
       const size_t first_new = next_rows.size();
@@ -260,7 +278,10 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
         if (c.token == o.eos_id) {
           // A final hypothesis, if it ranks within the beam (the rest of the top 2K only stand in
           // for beams that ended, so the beam never runs short of live hypotheses).
-          if (static_cast<int>(position) >= k || static_cast<int>(done.size()) >= k) continue;
+          if (static_cast<int>(position) >= k || static_cast<int>(done.size()) >= k) {
+            pruned[sentence] = std::max(pruned[sentence], c.log_prob);
+            continue;
+          }
           double score = c.log_prob / length_penalty(row.length + 1, o.length_penalty);
           if (o.coverage_penalty > 0) {
             std::vector<double> cov;
@@ -273,7 +294,10 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
           done.push_back(Final{score, found++, add_node(c), c.log_prob, !force_eos});
           continue;
         }
-        if (live == k) continue;
+        if (live == k) {
+          pruned[sentence] = std::max(pruned[sentence], c.log_prob);
+          continue;
+        }
         ++live;
         const int32_t node = add_node(c);
         next_rows.push_back(Row{sentence, node, row.length + 1, c.log_prob,
@@ -300,6 +324,8 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
         finished = nth >= bound;
       }
       if (finished) {
+        for (size_t r = first_new; r < next_rows.size(); ++r)
+          pruned[sentence] = std::max(pruned[sentence], next_rows[r].log_prob);
         next_rows.resize(first_new);
         parents.resize(first_new);
         next_tokens.resize(first_new);
@@ -316,6 +342,7 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
     coverage = std::move(next_coverage);
   }
 
+  if (pruned_bounds) *pruned_bounds = pruned;
   std::vector<std::vector<Hypothesis>> out(batch);
   for (int64_t b = 0; b < batch; ++b) {
     std::vector<Final>& done = finals[b];

@@ -51,9 +51,16 @@ double length_penalty(int64_t length, double alpha);
 // Returns, per sentence of the batch, up to n_best hypotheses, best first (ties: the one found
 // earlier, then the lower token ids). A sentence gets fewer (possibly none) only when the
 // constraint leaves fewer complete sequences. source_lengths: real tokens per batch column.
+//
+// pruned_bounds, if given, receives per sentence the highest raw log-probability of any
+// hypothesis the beam let go unexplored (-inf: none). With alpha = beta = 0 it certifies the
+// result: when the n-th best hypothesis scores at least that much, no output the search did not
+// look at can beat it, so the n-best list is exactly the model's (a caller can widen the beam
+// until it holds, as the reply job does).
 std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> models,
                                                  const std::vector<int64_t>& source_lengths,
                                                  const BeamSearchOptions& options,
-                                                 const Constraint* constraint = nullptr);
+                                                 const Constraint* constraint = nullptr,
+                                                 std::vector<double>* pruned_bounds = nullptr);
 
 }  // namespace s2s

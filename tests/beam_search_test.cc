@@ -229,6 +229,46 @@ TEST(BeamSearch, ATrieConstraintRanksExactlyItsSequences) {
       EXPECT_LE(h.tokens.size(), 2u);
 }
 
+TEST(BeamSearch, ThePrunedBoundCertifiesExactResults) {
+  // Every output of up to 3 tokens is allowed; narrow beams must say when they may be wrong.
+  TinyModel model(29, 7, 1.0);  // unsharpened: nearly uniform, so narrow beams do go wrong
+  const auto outputs = all_outputs(7, 3);
+  std::vector<std::vector<int32_t>> allowed(outputs.begin() + 1, outputs.end());
+  const TrieConstraint trie(allowed, kEos);
+  int certified = 0, uncertified = 0;
+  for (int beam : {1, 2, 4, 8, 200}) {
+    BeamSearchOptions o;
+    o.beam_size = beam;
+    o.n_best = 1;
+    o.length_penalty = 0;
+    o.max_length_factor = 0;
+    o.max_length_add = 3;
+    std::vector<Memory> memories(1);
+    std::vector<int64_t> lengths;
+    memories[0] = model.encode(kSources, lengths);
+    const SearchModel member{&model.decoder, &memories[0]};
+    std::vector<double> pruned;
+    const auto found = beam_search(std::span(&member, 1), lengths, o, &trie, &pruned);
+    for (size_t s = 0; s < kSources.size(); ++s) {
+      std::pair<double, std::vector<int32_t>> best{-INFINITY, {}};
+      for (const auto& y : allowed)
+        best = std::max(best, std::pair{replay({&model}, kSources[s], y, 0, 0).log_prob, y});
+      ASSERT_EQ(found[s].size(), 1u);
+      if (found[s][0].log_prob >= pruned[s]) {
+        ++certified;
+        EXPECT_EQ(found[s][0].tokens, best.second) << "beam " << beam << " sentence " << s;
+      } else {
+        ++uncertified;
+      }
+      if (beam == 200) {
+        EXPECT_GE(found[s][0].log_prob, pruned[s]) << "a beam as wide as the trie is always sure";
+      }
+    }
+  }
+  EXPECT_GT(certified, 0);
+  EXPECT_GT(uncertified, 0);  // the narrow beams of this flat model are not all sure
+}
+
 TEST(BeamSearch, LengthLimitsHold) {
   TinyModel model(17, 7, 2.0);
   BeamSearchOptions o;

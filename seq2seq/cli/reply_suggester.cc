@@ -2,6 +2,7 @@
 #include "seq2seq/cli/reply_suggester.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 
@@ -69,16 +70,15 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
         static_cast<int64_t>(sources[i].size()) > options_.max_source_length)
       sources[i].resize(options_.max_source_length);
   }
-  std::vector<size_t> order;
+  std::vector<size_t> pending;
   for (size_t i = 0; i < messages.size(); ++i)
-    if (!sources[i].empty()) order.push_back(i);  // an empty message gets no suggestion
-  std::stable_sort(order.begin(), order.end(),
+    if (!sources[i].empty()) pending.push_back(i);  // an empty message gets no suggestion
+  std::stable_sort(pending.begin(), pending.end(),
                    [&](size_t a, size_t b) { return sources[a].size() < sources[b].size(); });
   size_t longest = 0;
   for (const auto& p : pieces_)
     longest = std::max(longest, p.size());
   BeamSearchOptions search;
-  search.beam_size = options_.beam;
   search.n_best = options_.candidates;
   search.length_penalty = 0;  // rank by log P(response | message)
   search.max_length_factor = 0;
@@ -86,20 +86,44 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
   search.bos_id = Vocab::kBos;
   search.eos_id = Vocab::kEos;
   search.pad_id = Vocab::kPad;
-  for (size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
-    const size_t end = std::min(order.size(), begin + static_cast<size_t>(options_.batch_size));
-    const std::vector<size_t> batch(order.begin() + begin, order.begin() + end);
-    std::vector<int64_t> lengths;
-    const Memory memory = encode_messages(model_, sources, batch, lengths);
-    const SearchModel member{model_.decoder.get(), &memory};
-    const auto found = beam_search(std::span(&member, 1), lengths, search, trie_.get());
-    for (size_t j = 0; j < batch.size(); ++j) {
-      ReplyResult& r = out[batch[j]];
-      for (const Hypothesis& h : found[j]) {
-        const auto node = trie_->find(h.tokens);
-        r.ranked.push_back(Suggestion{response_of_node_[node], h.log_prob});
+  // The trie search must rank exactly as forced decoding of every response would. The beam
+  // search says how good a hypothesis it left unexplored; the ranking is exact down to the last
+  // response that scores at least that much, and the suggestions are exact when that prefix
+  // holds k clusters (or every response). Messages for which it does not are searched again
+  // with a 4x wider beam; a beam as wide as the response set prunes nothing.
+  const int widest = static_cast<int>(responses_.size());
+  for (int beam = std::min(options_.beam, widest); !pending.empty();
+       beam = std::min(beam * 4, widest)) {
+    search.beam_size = beam;
+    search.n_best = std::min(options_.candidates, beam);
+    std::vector<size_t> unsure;
+    for (size_t begin = 0; begin < pending.size(); begin += options_.batch_size) {
+      const size_t end = std::min(pending.size(), begin + static_cast<size_t>(options_.batch_size));
+      const std::vector<size_t> batch(pending.begin() + begin, pending.begin() + end);
+      std::vector<int64_t> lengths;
+      const Memory memory = encode_messages(model_, sources, batch, lengths);
+      const SearchModel member{model_.decoder.get(), &memory};
+      std::vector<double> pruned;
+      const auto found = beam_search(std::span(&member, 1), lengths, search, trie_.get(), &pruned);
+      for (size_t j = 0; j < batch.size(); ++j) {
+        ReplyResult& r = out[batch[j]];
+        r.ranked.clear();
+        std::set<std::string> clusters;
+        bool certain = false;
+        for (const Hypothesis& h : found[j]) {
+          const auto node = trie_->find(h.tokens);
+          r.ranked.push_back(Suggestion{response_of_node_[node], h.log_prob});
+          if (h.log_prob < pruned[j]) break;  // from here on something unexplored may be better
+          clusters.insert(responses_[response_of_node_[node]].cluster);
+          if (static_cast<int>(options_.diverse ? clusters.size() : r.ranked.size()) >= options_.k)
+            certain = true;
+        }
+        if (pruned[j] == -INFINITY) certain = true;  // nothing was left unexplored
+        r.searched_beam = beam;
+        if (!certain && beam < widest) unsure.push_back(batch[j]);
       }
     }
+    pending = std::move(unsure);
   }
   for (ReplyResult& r : out) {
     r.triggered = !r.ranked.empty() && r.ranked[0].score >= options_.threshold;

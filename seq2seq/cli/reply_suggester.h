@@ -33,6 +33,7 @@ struct ReplyResult {
   std::vector<Suggestion> ranked;       // every response found, best first (before diversity)
   std::vector<Suggestion> suggestions;  // at most k, one per cluster; empty when not triggered
   bool triggered = false;
+  int searched_beam = 0;  // the beam that gave an exact ranking (wider than asked when needed)
 };
 
 class ReplySuggester {
