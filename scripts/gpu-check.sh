@@ -16,8 +16,12 @@ bin=$(mktemp -d)
 tar -C "$bin" -xzf .gpu/s2s-gpu.tar.gz
 cublas=$(ls /usr/local/cuda/lib64/libcublas.so.13 2>/dev/null ||
          find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -n 1)
+# NCCL (dlopen'ed by the NCCL communicator; 200 MB, so never in the bundle): the machine's own,
+# if it has one; without it the NCCL tests skip, saying so.
+nccl=$(ls /usr/local/cuda/lib64/libnccl.so.2 2>/dev/null ||
+       find / -name 'libnccl.so.2' -not -path '/proc/*' 2>/dev/null | head -n 1)
 export S2S_TEST_DATA_DIR="$bin/data"
-export LD_LIBRARY_PATH="$bin/lib:$(dirname "${cublas:-/usr/local/cuda/lib64/x}")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$bin/lib:$(dirname "${cublas:-/usr/local/cuda/lib64/x}")${nccl:+:$(dirname "$nccl")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
 "$bin/s2s" version | tee "$out/version.txt"
 
@@ -28,6 +32,9 @@ timeout 120 "$bin/s2s_tests" --gtest_filter='*cuda*' >"$out/cuda_tests.log" 2>&1
 cuda_passed=$(grep -c '^\[       OK \]' "$out/cuda_tests.log")
 cuda_failed=$(grep -c '^\[  FAILED  \].*cuda' "$out/cuda_tests.log")
 cuda_skipped=$(grep -c '^\[  SKIPPED \]' "$out/cuda_tests.log")
+# The NCCL communicator on one GPU (a single rank; several ranks need several GPUs).
+nccl_passed=$(grep -c '^\[       OK \] Cuda/NcclTest' "$out/cuda_tests.log")
+nccl_skipped=$(grep -c '^\[  SKIPPED \] Cuda/NcclTest' "$out/cuda_tests.log")
 
 # 2. Memory errors and races in the kernels (parity tests only: they run every kernel).
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
@@ -64,6 +71,7 @@ echo
 echo "== gpu-check summary =="
 printf '%-44s %s\n' "whole suite" "$([ $tests_rc -eq 0 ] && echo passed || echo "FAILED (rc $tests_rc, tests.log)")"
 printf '%-44s %s\n' "CUDA cases passed / failed / skipped" "$cuda_passed / $cuda_failed / $cuda_skipped"
+printf '%-44s %s\n' "NCCL single-rank tests passed / skipped" "$nccl_passed / $nccl_skipped (${nccl:-no libnccl.so.2 found}; why: cuda_tests.log)"
 printf '%-44s %s\n' "compute-sanitizer memcheck (parity tests)" "$memcheck"
 grep -E '^BM_' "$out/bench.log" | awk '{ r = ""; for (i = 1; i <= NF; ++i) if ($i ~ /GFLOP\/s=/) r = $i; printf "%-44s %s\n", $1, r }'
 printf '%-44s %s\n' "de-en base training on the GPU (steps 300, 400)" "$train_rate"

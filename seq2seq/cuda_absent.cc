@@ -1,5 +1,6 @@
 // The CUDA backend of a CPU-only build: every entry point says which CMake option enables it.
 #include "seq2seq/cuda_backend.h"
+#include "seq2seq/train/communicator.h"
 
 namespace s2s::cuda {
 namespace {
@@ -117,3 +118,19 @@ void masked_mean_bwd(const Tensor&, const Tensor&, Tensor&) {
 }
 
 }  // namespace s2s::cuda
+
+namespace s2s {
+
+// The NCCL communicator (cuda/nccl_comm.h) of a CPU-only build.
+std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Communicator>, double, int) {
+  throw ConfigError(
+      "train.parallel.transport nccl needs CUDA and NCCL, but this s2s was built without CUDA: "
+      "reconfigure with -DS2S_CUDA=ON (needs nvcc and NCCL), or use --train.parallel.transport "
+      "mpi on the CPU");
+}
+
+std::string nccl_version(const std::string&) {
+  throw ConfigError("NCCL: this s2s was built without CUDA: reconfigure with -DS2S_CUDA=ON");
+}
+
+}  // namespace s2s

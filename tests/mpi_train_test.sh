@@ -4,7 +4,8 @@
 # (train.parallel.accumulate 2) to 1e-5 relative, with and without dropout; a run resumes from a
 # checkpoint with a different process count; SIGTERM to one rank stops every rank cleanly; a hung rank (SIGSTOP)
 # or a dead one (SIGKILL) ends the job with an error naming it; mode none under mpirun is
-# refused; async training with 2 replicas learns the task. Skipped (exit 77) without mpirun or
+# refused; async training with 2 replicas learns the task; the transport's errors (NCCL on the
+# CPU, an unknown transport, CUDA without a usable GPU). Skipped (exit 77) without mpirun or
 # in a build without MPI.
 # Usage: mpi_train_test.sh PATH_TO_S2S
 set -u
@@ -173,6 +174,26 @@ check "async exits 0" [ $? -eq 0 ]
 check "async logs staleness" grep -q "staleness mean" async.log
 loss=$(grep -o "^step [0-9]* .*| loss [0-9.]*" async.log | tail -1 | awk '{print $NF}')
 check "async loss ${loss:-?} < 1.0" awk -v l="${loss:-9}" 'BEGIN { exit !(l < 1.0) }'
+
+# 8. The transport (train.parallel.transport): NCCL carries CUDA buffers only, and a build or a
+#    machine that cannot run it says what is missing before training (one process, no mpirun).
+"$s2s" train "${common[@]}" -o nccl_cpu --train.parallel.mode sync \
+  --train.parallel.transport nccl >nccl_cpu.log 2>&1
+check "transport nccl on the CPU fails" [ $? -ne 0 ]
+check "... saying it sums CUDA buffers" grep -q "nccl sums CUDA buffers" nccl_cpu.log
+"$s2s" train "${common[@]}" -o pigeon --train.parallel.mode sync \
+  --train.parallel.transport pigeon >pigeon.log 2>&1
+check "an unknown transport fails" [ $? -ne 0 ]
+check "... naming the choices" grep -q "must be auto, mpi or nccl, got 'pigeon'" pigeon.log
+"$s2s" train "${common[@]}" -o nccl_gpu --train.parallel.mode sync --train.device cuda \
+  >nccl_gpu.log 2>&1
+status=$?
+if [ $status -eq 0 ]; then  # a GPU and NCCL here: one rank trained over NCCL
+  check "sync on cuda: NCCL is the transport" grep -q "sync data parallelism: NCCL" nccl_gpu.log
+else  # CPU-only build, no GPU, or no libnccl: one line saying which
+  check "sync on cuda without a usable GPU/NCCL says why" \
+    grep -Eq "built without CUDA|needs a CUDA device|libnccl" nccl_gpu.log
+fi
 
 echo "$passed passed, $failures failed"
 if [ "$failures" -ne 0 ]; then

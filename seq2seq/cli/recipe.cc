@@ -104,6 +104,7 @@ train:
     stale_policy: drop    # async: drop | scale (learning rate * (S+1)/(staleness+1))
     bucket_mb: 4          # sync: gradient MiB per all-reduce bucket
     timeout: 300          # sync: seconds to wait for a rank before ending the job naming it
+    transport: auto       # sync: auto (nccl for train.device cuda, mpi on the CPU) | mpi | nccl
 caption:                  # s2s caption and the caption job's validation
   beam_size: 4
   normalize: 0.0          # length normalisation alpha

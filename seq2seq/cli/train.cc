@@ -13,6 +13,7 @@
 #include "seq2seq/cli/train_setup.h"
 #include "seq2seq/cli/translation_model.h"
 #include "seq2seq/cli/translator.h"
+#include "seq2seq/cuda_backend.h"
 #include "seq2seq/data/batcher.h"
 #include "seq2seq/runtime.h"
 #include "seq2seq/stop_signal.h"
@@ -78,6 +79,43 @@ int replica_count(const Config& c, ParallelMode mode) {
   return mode == ParallelMode::async ? (replicas == 0 ? 2 : replicas) : 1;
 }
 
+// The communicator of sync mode (train.parallel.transport): NCCL for a model on a GPU, one
+// process per GPU, bootstrapped by MPI; MPI for a model on the CPU. A transport this build lacks,
+// or one that cannot carry the device's buffers, is a ConfigError saying what to change.
+std::unique_ptr<Communicator> sync_communicator(const Config& c, Device device) {
+  const std::string transport = c.get<std::string>("train.parallel.transport");
+  if (transport != "auto" && transport != "mpi" && transport != "nccl")
+    throw ConfigError("train.parallel.transport must be auto, mpi or nccl, got '" + transport +
+                      "'");
+  const double timeout = c.get<double>("train.parallel.timeout");
+  const bool nccl = transport == "nccl" || (transport == "auto" && device.is_cuda());
+  if (!nccl) {
+    if (device.is_cuda())
+      throw ConfigError(
+          "train.parallel.transport mpi sums CPU buffers, but train.device is " + device.str() +
+          ": use --train.parallel.transport nccl (or auto) for GPUs, or --train.device cpu");
+    return make_mpi_communicator(timeout);
+  }
+  if (device.is_cpu())
+    throw ConfigError(
+        "train.parallel.transport nccl sums CUDA buffers, but train.device is cpu: set "
+        "--train.device cuda (one process per GPU), or --train.parallel.transport mpi");
+  if (!cuda::built())
+    throw ConfigError(
+        "train.parallel.transport nccl needs CUDA, but this s2s was built without CUDA: "
+        "reconfigure with -DS2S_CUDA=ON (needs nvcc and NCCL), or train on the CPU with "
+        "--train.device cpu");
+  if (!mpi_available())
+    throw ConfigError(
+        "train.parallel.transport nccl is started by MPI (mpirun, and the NCCL id travels over "
+        "it), but this s2s was built without MPI: install libopenmpi-dev "
+        "(scripts/install-deps.sh) and configure with -DS2S_MPI=ON");
+  // "cuda": each rank takes the GPU of its local rank; "cuda:N" pins this process to N.
+  const bool pinned = c.get<std::string>("train.device") != "cuda";
+  return make_nccl_communicator(make_mpi_communicator(timeout), timeout,
+                                pinned ? device.index : -1);
+}
+
 int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm);
 
 }  // namespace
@@ -139,9 +177,11 @@ int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm) {
   // N replica threads share the math threads, so that they do not oversubscribe the cores (and
   // single-threaded OpenBLAS calls run in the calling thread, never queued on a shared pool).
   set_num_threads(std::max(1, config.get<int>("train.threads") / replicas));
-  const Device device = Device::parse(config.get<std::string>("train.device"));
-  if (mode == ParallelMode::sync)
-    comm = make_mpi_communicator(config.get<double>("train.parallel.timeout"));
+  Device device = Device::parse(config.get<std::string>("train.device"));
+  if (mode == ParallelMode::sync) {
+    comm = sync_communicator(config, device);
+    device = comm->device().is_cuda() ? comm->device() : device;  // NCCL: this rank's GPU
+  }
   const bool root = !comm || comm->rank() == 0;
   static std::ostream nowhere(nullptr);
   std::ostream& say = root ? std::cerr : nowhere;  // the other ranks keep quiet

@@ -1,7 +1,7 @@
 // Communicator: what synchronous data parallelism needs from a transport, and nothing more, so
 // that the trainer is written once for every transport. Implementations: MPI over CPU buffers
-// (seq2seq/train/mpi_comm.h, built with S2S_MPI) and, still owed, NCCL over CUDA buffers (one
-// process per GPU; docs/scale-out.md says how it slots in). A GradientReducer cuts the gradients
+// (seq2seq/train/mpi_comm.h, built with S2S_MPI) and NCCL over CUDA buffers (cuda/nccl_comm.h, one
+// process per GPU, bootstrapped by MPI). A GradientReducer cuts the gradients
 // into buckets and drives the communicator; the trainer only starts and finishes reductions.
 #pragma once
 
@@ -30,6 +30,9 @@ class Communicator {
   virtual int rank() const = 0;  // 0 .. size() - 1; rank 0 validates, logs and saves
   virtual int size() const = 0;
   virtual std::string describe() const = 0;  // "MPI (Open MPI v4.1.4), 2 ranks"
+  // The device whose buffers start_sum() and broadcast() take: the CPU for MPI, this rank's GPU
+  // for NCCL (the model of this rank must live there). NCCL also passes CPU buffers on to MPI.
+  virtual Device device() const { return Device::cpu(); }
 
   // Element-wise sum across ranks of a few doubles (the per-step header: target tokens, stop
   // requests, loss sums). Blocking, bounded by the deadline; the result is bitwise identical on
@@ -60,6 +63,18 @@ class Communicator {
 std::unique_ptr<Communicator> make_mpi_communicator(double timeout_seconds);
 // Whether this build has MPI (S2S_MPI found it).
 bool mpi_available();
+// The NCCL communicator: one process per GPU, on device `device` (-1: this process's local rank
+// on its machine; more processes on a machine than it has GPUs is a ConfigError, since NCCL
+// refuses two ranks on one GPU). bootstrap (MPI) carries the NCCL unique id from rank 0 to the
+// others and stays in use for sum_scalars(), CPU buffers and abort().
+// timeout_seconds bounds every wait. Throws ConfigError in a build without CUDA or nccl.h, and
+// EnvironmentError naming libnccl.so.2 when the library cannot be loaded.
+std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Communicator> bootstrap,
+                                                     double timeout_seconds, int device = -1);
+// Loads the NCCL library (empty: the default, libnccl.so.2, which stays loaded) and returns its
+// version, "2.28.9"; throws EnvironmentError naming the library when it cannot be loaded, and
+// ConfigError in a build without CUDA.
+std::string nccl_version(const std::string& library = "");
 // The process count of the launcher that started this process (Open MPI's mpirun, or a PMI
 // launcher: MPICH's mpiexec, srun), 0 when not started by one.
 int launcher_world_size();

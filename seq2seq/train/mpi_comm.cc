@@ -28,7 +28,7 @@ constexpr double kProbeSeconds = 3.0;
 
 MPI_Datatype mpi_type(const Tensor& t) {
   S2S_CHECK(t.device().is_cpu(), "MPI sums CPU tensors only; tensors on ", t.device().str(),
-            " need the NCCL communicator, which is not built yet (docs/scale-out.md)");
+            " need the NCCL communicator (train.parallel.transport nccl or auto)");
   switch (t.dtype()) {
     case DType::f32:
       return MPI_FLOAT;
