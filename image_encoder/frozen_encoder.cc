@@ -88,20 +88,13 @@ FrozenCnnEncoder::FrozenCnnEncoder(FrozenCnnOptions options)
       project_(project_options(options_, feature_size_)) {
   const FrozenCnnOptions& o = options_;
   grid_size(o.image_height, o.image_width);  // the configured images must fit the tables
-  row_ = Parameter::make(join_name(o.name, "position.row"), {o.max_grid_size, o.output_size},
-                         o.dtype, o.device);
-  col_ = Parameter::make(join_name(o.name, "position.col"), {o.max_grid_size, o.output_size},
-                         o.dtype, o.device);
-  // As ImageEncoder: small against the projected features, a hint rather than noise.
-  Rng rng = Rng(o.seed).split(2000);
-  init_uniform(row_.value, rng, 0.1);
-  init_uniform(col_.value, rng, 0.1);
+  grid_ = GridMemory(o.name, o.max_grid_size, o.output_size, o.dropout, o.dtype, o.device,
+                     Rng(o.seed).split(2000));  // as ImageEncoder
 }
 
 void FrozenCnnEncoder::collect_parameters(std::vector<Parameter*>& out) {
   project_.collect_parameters(out);
-  out.push_back(&row_);
-  out.push_back(&col_);
+  grid_.collect_parameters(out);
 }
 
 Tensor FrozenCnnEncoder::features(const Tensor& pixels) const {
@@ -149,39 +142,13 @@ Memory FrozenCnnEncoder::encode(const Tensor& pixels, const Tensor& source_mask,
                   "frozen image encoder: pixels ", pixels.str(), " give a ", gh, "x", gw,
                   " feature grid, larger than image_encoder.max_grid_size (",
                   options_.max_grid_size, "); resize the images or raise max_grid_size");
-  projected_ = project_.forward(x);  // [B, D, H', W']
-
-  const int64_t batch = pixels.dim(0), s = gh * gw, d = options_.output_size;
-  Tensor vectors = Tensor::empty({s, batch, d}, options_.dtype, options_.device);
-  ops::feature_grid_fwd(projected_, row_.value, col_.value, vectors);
-  dropout_mask_ = Tensor();
-  if (drop) {
-    dropout_mask_ = Tensor::empty(vectors.shape(), options_.dtype, options_.device);
-    ops::dropout_fwd(vectors, options_.dropout, *rng, dropout_mask_, vectors);
-  }
-  Tensor summary = Tensor::empty({batch, d}, options_.dtype, options_.device);
-  ops::global_avg_pool_fwd(projected_, summary);
-  Tensor mask = Tensor::empty({s, batch}, options_.dtype, options_.device);
-  mask.fill(1.0);
   encoded_ = true;
-  return {vectors, mask, summary};
+  return grid_.forward(project_.forward(x), training(), rng);  // project_: [B, D, H', W']
 }
 
 void FrozenCnnEncoder::backward(const MemoryGradient& gradient) {
   S2S_CHECK(encoded_, "FrozenCnnEncoder::backward without encode");
-  Tensor d_projected = Tensor::empty(projected_.shape(), options_.dtype, options_.device);
-  if (gradient.vectors.defined()) {
-    Tensor d_vectors = gradient.vectors;
-    if (dropout_mask_.defined()) {
-      d_vectors = Tensor::empty(gradient.vectors.shape(), options_.dtype, options_.device);
-      ops::dropout_bwd(gradient.vectors, dropout_mask_, d_vectors);
-    }
-    ops::feature_grid_bwd(d_vectors, d_projected, row_.grad, col_.grad);
-  } else {
-    d_projected.zero();
-  }
-  if (gradient.summary.defined())
-    ops::global_avg_pool_bwd(gradient.summary, d_projected, /*accumulate=*/true);
+  const Tensor d_projected = grid_.backward(gradient);
   // The frozen features need no gradient: the projection computes only its own.
   project_.backward(d_projected, /*input_gradient=*/false);
   encoded_ = false;

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "image_encoder/grid_memory.h"
 #include "image_encoder/image_io.h"
 #include "seq2seq/layers/conv2d.h"
 #include "seq2seq/model/encoder.h"
@@ -83,11 +84,8 @@ class FrozenCnnEncoder : public Encoder {
   // (height, width) -> (H', W') of the sizes asked so far; before feature_size_, which fills it.
   mutable std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> grids_;
   int64_t feature_size_ = 0;
-  Conv2d project_;       // 1x1, F -> D
-  Parameter row_;        // [max_grid_size, D]
-  Parameter col_;        // [max_grid_size, D]
-  Tensor projected_;     // [B, D, H', W']
-  Tensor dropout_mask_;  // [S, B, D] or undefined
+  Conv2d project_;   // 1x1, F -> D
+  GridMemory grid_;  // projected map -> Memory, with the position tables
   bool encoded_ = false;
 };
 

@@ -81,14 +81,8 @@ ImageEncoder::ImageEncoder(ImageEncoderOptions options)
       in = o.channels[b];
     }
   }
-  row_ = Parameter::make(join_name(o.name, "position.row"), {o.max_grid_size, o.output_size},
-                         o.dtype, o.device);
-  col_ = Parameter::make(join_name(o.name, "position.col"), {o.max_grid_size, o.output_size},
-                         o.dtype, o.device);
-  // Small against the He-initialised features, so the embedding starts as a hint, not noise.
-  Rng rng = streams.split(2000);
-  init_uniform(row_.value, rng, 0.1);
-  init_uniform(col_.value, rng, 0.1);
+  grid_ = GridMemory(o.name, o.max_grid_size, o.output_size, o.dropout, o.dtype, o.device,
+                     streams.split(2000));
 }
 
 void ImageEncoder::collect_parameters(std::vector<Parameter*>& out) {
@@ -98,8 +92,7 @@ void ImageEncoder::collect_parameters(std::vector<Parameter*>& out) {
       if (stage.bn) stage.bn->collect_parameters(out);
     }
   project_.collect_parameters(out);
-  out.push_back(&row_);
-  out.push_back(&col_);
+  grid_.collect_parameters(out);
 }
 
 std::pair<int64_t, int64_t> ImageEncoder::grid_size(int64_t height, int64_t width) const {
@@ -130,7 +123,7 @@ Memory ImageEncoder::encode(const Tensor& pixels, const Tensor& source_mask, Rng
   S2S_CHECK(!source_mask.defined(), op, ": images take no source mask, got ", source_mask.str());
   S2S_CHECK(pixels.device() == options_.device, op, ": pixels ", pixels.str(),
             " are not on the model's device ", options_.device.str());
-  const auto [gh, gw] = grid_size(pixels.dim(2), pixels.dim(3));
+  grid_size(pixels.dim(2), pixels.dim(3));  // a clear error for images that do not fit
   const bool drop = training() && options_.dropout > 0;
   S2S_CHECK(!drop || rng, "ImageEncoder: dropout in training needs an Rng");
 
@@ -148,39 +141,13 @@ Memory ImageEncoder::encode(const Tensor& pixels, const Tensor& source_mask, Rng
     }
     x = block.pool.forward(x);
   }
-  projected_ = project_.forward(x);  // [B, D, H', W']
-
-  const int64_t batch = pixels.dim(0), s = gh * gw, d = options_.output_size;
-  Tensor vectors = Tensor::empty({s, batch, d}, options_.dtype, options_.device);
-  ops::feature_grid_fwd(projected_, row_.value, col_.value, vectors);
-  dropout_mask_ = Tensor();
-  if (drop) {
-    dropout_mask_ = Tensor::empty(vectors.shape(), options_.dtype, options_.device);
-    ops::dropout_fwd(vectors, options_.dropout, *rng, dropout_mask_, vectors);
-  }
-  Tensor summary = Tensor::empty({batch, d}, options_.dtype, options_.device);
-  ops::global_avg_pool_fwd(projected_, summary);
-  Tensor mask = Tensor::empty({s, batch}, options_.dtype, options_.device);
-  mask.fill(1.0);
   encoded_ = true;
-  return {vectors, mask, summary};
+  return grid_.forward(project_.forward(x), training(), rng);  // project_: [B, D, H', W']
 }
 
 void ImageEncoder::backward(const MemoryGradient& gradient) {
   S2S_CHECK(encoded_, "ImageEncoder::backward without encode");
-  Tensor d_projected = Tensor::empty(projected_.shape(), options_.dtype, options_.device);
-  if (gradient.vectors.defined()) {
-    Tensor d_vectors = gradient.vectors;
-    if (dropout_mask_.defined()) {
-      d_vectors = Tensor::empty(gradient.vectors.shape(), options_.dtype, options_.device);
-      ops::dropout_bwd(gradient.vectors, dropout_mask_, d_vectors);
-    }
-    ops::feature_grid_bwd(d_vectors, d_projected, row_.grad, col_.grad);
-  } else {
-    d_projected.zero();
-  }
-  if (gradient.summary.defined())
-    ops::global_avg_pool_bwd(gradient.summary, d_projected, /*accumulate=*/true);
+  const Tensor d_projected = grid_.backward(gradient);
 
   Tensor dx = project_.backward(d_projected);
   for (size_t b = blocks_.size(); b-- > 0;) {

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "image_encoder/grid_memory.h"
 #include "seq2seq/layers/batch_norm2d.h"
 #include "seq2seq/layers/conv2d.h"
 #include "seq2seq/layers/pool2d.h"
@@ -77,11 +78,8 @@ class ImageEncoder : public Encoder {
 
   ImageEncoderOptions options_;
   std::vector<Block> blocks_;
-  Conv2d project_;       // 1x1 to D
-  Parameter row_;        // [max_grid_size, D]
-  Parameter col_;        // [max_grid_size, D]
-  Tensor projected_;     // [B, D, H', W']
-  Tensor dropout_mask_;  // [S, B, D] or undefined
+  Conv2d project_;   // 1x1 to D
+  GridMemory grid_;  // projected map -> Memory, with the position tables
   bool encoded_ = false;
 };
 

@@ -5,20 +5,13 @@
 
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/cli/recipe.h"
+#include "seq2seq/cli/translation_model.h"
 #include "seq2seq/error.h"
 
 namespace s2s::cli {
 namespace fs = std::filesystem;
 
-namespace {
-
-ops::AttentionKind parse_attention(const std::string& name) {
-  if (name == "general") return ops::AttentionKind::general;
-  if (name == "additive") return ops::AttentionKind::additive;
-  throw ConfigError("decoder.attention must be general or additive, got '" + name + "'");
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ImageOptions image_options(const Config& c) {
   ImageOptions o;
@@ -73,22 +66,8 @@ CaptionModel CaptionModel::build(const Config& config, std::shared_ptr<Vocab> vo
   m.encoder =
       make_image_encoder(e, onnx, config.get<std::string>("image_encoder.onnx_output"),
                          config.get<int64_t>("image.height"), config.get<int64_t>("image.width"));
-  AttentionDecoderOptions d;
-  d.vocab_size = m.vocab->size();
-  d.embed_size = config.get<int64_t>("decoder.embed_size");
-  d.hidden_size = config.get<int64_t>("decoder.hidden_size");
-  d.num_layers = config.get<int>("decoder.layers");
-  d.memory_size = m.encoder->memory_size();
-  d.summary_size = m.encoder->summary_size();
-  d.attention = parse_attention(config.get<std::string>("decoder.attention"));
-  d.attention_size = config.get<int64_t>("decoder.attention_size");
-  d.input_feeding = config.get<bool>("decoder.input_feeding");
-  d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
-  d.dropout = config.get<double>("decoder.dropout");
-  d.pad_id = Vocab::kPad;
-  d.device = device;
-  d.seed = Rng(seed).split(200).seed();
-  m.decoder = std::make_unique<AttentionDecoder>(d);
+  m.decoder = std::make_unique<AttentionDecoder>(
+      decoder_options(config, m.vocab->size(), *m.encoder, device));
   return m;
 }
 

@@ -3,42 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <set>
 
 #include "beam_search/beam_search.h"
+#include "seq2seq/cli/translator.h"
 #include "seq2seq/error.h"
 #include "seq2seq/ops/index_select.h"
 
 namespace s2s::cli {
-
-namespace {
-
-// Messages as encoder input: one batch, time-major, padded.
-Memory encode_messages(TranslationModel& model, const std::vector<std::vector<int32_t>>& sources,
-                       const std::vector<size_t>& batch, std::vector<int64_t>& lengths) {
-  const int64_t b = static_cast<int64_t>(batch.size());
-  int64_t s = 0;
-  for (size_t i : batch)
-    s = std::max<int64_t>(s, static_cast<int64_t>(sources[i].size()));
-  std::vector<int32_t> ids(s * b, Vocab::kPad);
-  std::vector<float> mask(s * b, 0.f);
-  lengths.clear();
-  for (int64_t j = 0; j < b; ++j) {
-    const auto& src = sources[batch[j]];
-    lengths.push_back(static_cast<int64_t>(src.size()));
-    for (size_t t = 0; t < src.size(); ++t) {
-      ids[t * b + j] = src[t];
-      mask[t * b + j] = 1.f;
-    }
-  }
-  const Device device = model.encoder->options().device;
-  Tensor ids_t = Tensor::from_vector(ids, {s, b}), mask_t = Tensor::from_vector(mask, {s, b});
-  if (!device.is_cpu()) ids_t = ids_t.to(device), mask_t = mask_t.to(device);
-  return model.encoder->encode(ids_t, mask_t, nullptr);
-}
-
-}  // namespace
 
 ReplySuggester::ReplySuggester(TranslationModel& model,
                                const std::vector<reply::Response>& responses, ReplyOptions options)
@@ -101,7 +73,7 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
       const size_t end = std::min(pending.size(), begin + static_cast<size_t>(options_.batch_size));
       const std::vector<size_t> batch(pending.begin() + begin, pending.begin() + end);
       std::vector<int64_t> lengths;
-      const Memory memory = encode_messages(model_, sources, batch, lengths);
+      const Memory memory = encode_batch(model_, sources, batch, lengths);
       const SearchModel member{model_.decoder.get(), &memory};
       std::vector<double> pruned;
       const auto found = beam_search(std::span(&member, 1), lengths, search, trie_.get(), &pruned);
@@ -146,42 +118,24 @@ std::vector<Suggestion> ReplySuggester::score_all(const std::string& message) {
     source[0].resize(options_.max_source_length);
   S2S_CHECK(!source[0].empty(), "reply: the message is empty");
   std::vector<int64_t> lengths;
-  const Memory one = encode_messages(model_, source, {0}, lengths);
+  const Memory one = encode_batch(model_, source, {0}, lengths);
   std::vector<Suggestion> out;
-  ops::XentOptions xent;
-  xent.pad_id = Vocab::kPad;
   const size_t chunk = 256;
   for (size_t begin = 0; begin < pieces_.size(); begin += chunk) {
     const size_t end = std::min(pieces_.size(), begin + chunk);
-    const int64_t b = static_cast<int64_t>(end - begin);
     // The message's memory, once per response of the chunk.
-    const std::vector<int32_t> repeat(b, 0);
-    Memory memory{ops::index_select(one.vectors, 1, repeat), ops::index_select(one.mask, 1, repeat),
-                  one.summary.defined() ? ops::index_select(one.summary, 0, repeat) : Tensor()};
-    int64_t u = 0;
+    const std::vector<int32_t> repeat(end - begin, 0);
+    const Memory memory{
+        ops::index_select(one.vectors, 1, repeat), ops::index_select(one.mask, 1, repeat),
+        one.summary.defined() ? ops::index_select(one.summary, 0, repeat) : Tensor()};
+    std::vector<const std::vector<int32_t>*> targets;
     for (size_t i = begin; i < end; ++i)
-      u = std::max<int64_t>(u, static_cast<int64_t>(pieces_[i].size()) + 1);
-    std::vector<int32_t> input(u * b, Vocab::kPad), output(u * b, Vocab::kPad);
-    for (int64_t j = 0; j < b; ++j) {
-      const auto& y = pieces_[begin + j];
-      input[j] = Vocab::kBos;
-      for (size_t t = 0; t < y.size(); ++t) {
-        input[(t + 1) * b + j] = y[t];
-        output[t * b + j] = y[t];
-      }
-      output[y.size() * b + j] = Vocab::kEos;
-    }
-    Tensor in = Tensor::from_vector(input, {u, b}), target = Tensor::from_vector(output, {u, b});
-    const Device device = model_.encoder->options().device;
-    if (!device.is_cpu()) in = in.to(device), target = target.to(device);
-    Tensor log_probs;
-    model_.decoder->loss(memory, in, target, xent, &log_probs);
-    if (!log_probs.device().is_cpu()) log_probs = log_probs.to(Device::cpu());
-    for (int64_t j = 0; j < b; ++j) {
+      targets.push_back(&pieces_[i]);
+    const auto log_probs = forced_log_probs(model_, memory, targets);
+    for (size_t j = 0; j < targets.size(); ++j) {
       double total = 0;
-      for (int64_t t = 0; t < u; ++t)
-        total += log_probs.dtype() == DType::f32 ? log_probs.data<float>()[t * b + j]
-                                                 : log_probs.data<double>()[t * b + j];
+      for (double lp : log_probs[j])
+        total += lp;
       out.push_back(Suggestion{static_cast<int>(begin + j), total});
     }
   }

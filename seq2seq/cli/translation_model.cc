@@ -20,6 +20,26 @@ ops::AttentionKind parse_attention(const std::string& name) {
 
 }  // namespace
 
+AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size,
+                                        const Encoder& encoder, Device device) {
+  AttentionDecoderOptions d;
+  d.vocab_size = vocab_size;
+  d.embed_size = config.get<int64_t>("decoder.embed_size");
+  d.hidden_size = config.get<int64_t>("decoder.hidden_size");
+  d.num_layers = config.get<int>("decoder.layers");
+  d.memory_size = encoder.memory_size();
+  d.summary_size = encoder.summary_size();
+  d.attention = parse_attention(config.get<std::string>("decoder.attention"));
+  d.attention_size = config.get<int64_t>("decoder.attention_size");
+  d.input_feeding = config.get<bool>("decoder.input_feeding");
+  d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
+  d.dropout = config.get<double>("decoder.dropout");
+  d.pad_id = Vocab::kPad;
+  d.device = device;
+  d.seed = Rng(static_cast<uint64_t>(config.get<int64_t>("train.seed"))).split(200).seed();
+  return d;
+}
+
 TranslationModel TranslationModel::build(const Config& config, std::shared_ptr<Vocab> vocab,
                                          Device device) {
   TranslationModel m;
@@ -37,22 +57,8 @@ TranslationModel TranslationModel::build(const Config& config, std::shared_ptr<V
   e.device = device;
   e.seed = Rng(seed).split(100).seed();
   m.encoder = std::make_unique<TokenEncoder>(e);
-  AttentionDecoderOptions d;
-  d.vocab_size = m.vocab->size();
-  d.embed_size = config.get<int64_t>("decoder.embed_size");
-  d.hidden_size = config.get<int64_t>("decoder.hidden_size");
-  d.num_layers = config.get<int>("decoder.layers");
-  d.memory_size = m.encoder->memory_size();
-  d.summary_size = m.encoder->summary_size();
-  d.attention = parse_attention(config.get<std::string>("decoder.attention"));
-  d.attention_size = config.get<int64_t>("decoder.attention_size");
-  d.input_feeding = config.get<bool>("decoder.input_feeding");
-  d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
-  d.dropout = config.get<double>("decoder.dropout");
-  d.pad_id = Vocab::kPad;
-  d.device = device;
-  d.seed = Rng(seed).split(200).seed();
-  m.decoder = std::make_unique<AttentionDecoder>(d);
+  m.decoder = std::make_unique<AttentionDecoder>(
+      decoder_options(config, m.vocab->size(), *m.encoder, device));
   return m;
 }
 

@@ -14,6 +14,11 @@
 
 namespace s2s::cli {
 
+// The recipe's decoder.* keys for a decoder over encoder's memory (translation and captions
+// alike); its seed is train.seed's decoder stream.
+AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size,
+                                        const Encoder& encoder, Device device);
+
 struct TranslationModel {
   Config config;
   std::shared_ptr<Vocab> vocab;  // joint source and target vocabulary

@@ -62,7 +62,27 @@ std::vector<std::vector<int32_t>> encode_sources(const Vocab& vocab,
   return sources;
 }
 
-// The memory of one batch under one model.
+// Puts models in inference mode for a scope and restores what they were.
+class InferenceMode {
+ public:
+  explicit InferenceMode(std::span<TranslationModel* const> models) : models_(models) {
+    for (TranslationModel* m : models_) {
+      was_training_.push_back(m->encoder->training());
+      m->set_training(false);
+    }
+  }
+  ~InferenceMode() {
+    for (size_t i = 0; i < models_.size(); ++i)
+      models_[i]->set_training(was_training_[i]);
+  }
+
+ private:
+  std::span<TranslationModel* const> models_;
+  std::vector<bool> was_training_;
+};
+
+}  // namespace
+
 Memory encode_batch(TranslationModel& model, const std::vector<std::vector<int32_t>>& sources,
                     const std::vector<size_t>& batch, std::vector<int64_t>& lengths) {
   const int64_t b = static_cast<int64_t>(batch.size());
@@ -99,26 +119,38 @@ std::string join_pieces(const Vocab& vocab, const std::vector<int32_t>& ids) {
   return out;
 }
 
-// Puts models in inference mode for a scope and restores what they were.
-class InferenceMode {
- public:
-  explicit InferenceMode(std::span<TranslationModel* const> models) : models_(models) {
-    for (TranslationModel* m : models_) {
-      was_training_.push_back(m->encoder->training());
-      m->set_training(false);
+std::vector<std::vector<double>> forced_log_probs(
+    TranslationModel& model, const Memory& memory,
+    const std::vector<const std::vector<int32_t>*>& targets) {
+  const int64_t b = static_cast<int64_t>(targets.size());
+  int64_t u = 0;
+  for (const auto* y : targets)
+    u = std::max<int64_t>(u, static_cast<int64_t>(y->size()) + 1);
+  std::vector<int32_t> input(u * b, Vocab::kPad), output(u * b, Vocab::kPad);
+  for (int64_t j = 0; j < b; ++j) {
+    const std::vector<int32_t>& y = *targets[j];
+    input[j] = Vocab::kBos;
+    for (size_t t = 0; t < y.size(); ++t) {
+      input[(t + 1) * b + j] = y[t];
+      output[t * b + j] = y[t];
     }
+    output[y.size() * b + j] = Vocab::kEos;
   }
-  ~InferenceMode() {
-    for (size_t i = 0; i < models_.size(); ++i)
-      models_[i]->set_training(was_training_[i]);
-  }
-
- private:
-  std::span<TranslationModel* const> models_;
-  std::vector<bool> was_training_;
-};
-
-}  // namespace
+  Tensor in = Tensor::from_vector(input, {u, b}), target = Tensor::from_vector(output, {u, b});
+  const Device device = model.encoder->options().device;
+  if (!device.is_cpu()) in = in.to(device), target = target.to(device);
+  ops::XentOptions xent;
+  xent.pad_id = Vocab::kPad;
+  Tensor log_probs;
+  model.decoder->loss(memory, in, target, xent, &log_probs);
+  if (!log_probs.device().is_cpu()) log_probs = log_probs.to(Device::cpu());
+  std::vector<std::vector<double>> out(b);
+  for (int64_t j = 0; j < b; ++j)
+    for (size_t t = 0; t <= targets[j]->size(); ++t)
+      out[j].push_back(log_probs.dtype() == DType::f32 ? log_probs.data<float>()[t * b + j]
+                                                       : log_probs.data<double>()[t * b + j]);
+  return out;
+}
 
 TranslateOptions translate_options(const Config& config) {
   TranslateOptions o;
@@ -231,43 +263,26 @@ std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
   }
   TranslateOptions by_sentences = options;
   by_sentences.batch_tokens = 0;
-  ops::XentOptions xent;
-  xent.pad_id = Vocab::kPad;
   for (const std::vector<size_t>& batch : make_batches(sources, by_sentences)) {
-    const int64_t b = static_cast<int64_t>(batch.size());
-    int64_t u = 0;
+    std::vector<const std::vector<int32_t>*> batch_targets;
     for (size_t i : batch)
-      u = std::max<int64_t>(u, static_cast<int64_t>(targets[i].size()) + 1);
-    std::vector<int32_t> input(u * b, Vocab::kPad), output(u * b, Vocab::kPad);
-    for (int64_t j = 0; j < b; ++j) {
-      const auto& y = targets[batch[j]];
-      input[j] = Vocab::kBos;
-      for (size_t t = 0; t < y.size(); ++t) {
-        input[(t + 1) * b + j] = y[t];
-        output[t * b + j] = y[t];
-      }
-      output[y.size() * b + j] = Vocab::kEos;
-    }
-    std::vector<double> sum(u * b, 0.0);
+      batch_targets.push_back(&targets[i]);
+    std::vector<std::vector<double>> sum(batch.size());
     for (TranslationModel* model : models) {
       std::vector<int64_t> lengths;
       const Memory memory = encode_batch(*model, sources, batch, lengths);
-      Tensor in = Tensor::from_vector(input, {u, b}), target = Tensor::from_vector(output, {u, b});
-      const Device device = model->encoder->options().device;
-      if (!device.is_cpu()) in = in.to(device), target = target.to(device);
-      Tensor log_probs;
-      model->decoder->loss(memory, in, target, xent, &log_probs);
-      if (!log_probs.device().is_cpu()) log_probs = log_probs.to(Device::cpu());
-      for (int64_t i = 0; i < u * b; ++i)
-        sum[i] += log_probs.dtype() == DType::f32 ? log_probs.data<float>()[i]
-                                                  : log_probs.data<double>()[i];
+      const auto log_probs = forced_log_probs(*model, memory, batch_targets);
+      for (size_t j = 0; j < batch.size(); ++j) {
+        sum[j].resize(log_probs[j].size(), 0.0);
+        for (size_t t = 0; t < log_probs[j].size(); ++t)
+          sum[j][t] += log_probs[j][t];
+      }
     }
     const double scale = 1.0 / static_cast<double>(models.size());
-    for (int64_t j = 0; j < b; ++j) {
+    for (size_t j = 0; j < batch.size(); ++j) {
       PairScore& s = out[batch[j]];
-      const size_t n = targets[batch[j]].size() + 1;
-      for (size_t t = 0; t < n; ++t) {
-        const double lp = sum[t * b + j] * scale;
+      for (double total : sum[j]) {
+        const double lp = total * scale;
         s.token_log_probs.push_back(static_cast<float>(lp));
         s.log_prob += lp;
       }

@@ -58,6 +58,17 @@ std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
                                    const std::vector<std::string>& targets,
                                    const TranslateOptions& options);
 
+// The memory of one batch under one model: column j holds sources[batch[j]]; lengths receives
+// the real pieces per column. Shared with the reply job, which encodes messages the same way.
+Memory encode_batch(TranslationModel& model, const std::vector<std::vector<int32_t>>& sources,
+                    const std::vector<size_t>& batch, std::vector<int64_t>& lengths);
+
+// Forced decoding of one batch: for column j of memory, log P of each piece of *targets[j] and
+// then of EOS.
+std::vector<std::vector<double>> forced_log_probs(
+    TranslationModel& model, const Memory& memory,
+    const std::vector<const std::vector<int32_t>*>& targets);
+
 // InputError unless every model has the first one's vocabulary (ensembles need one).
 void check_same_vocabulary(std::span<TranslationModel* const> models,
                            const std::vector<std::string>& names);
