@@ -42,13 +42,14 @@ struct Record {
   std::string error;  // why it cannot be scored
 };
 
-// White space runs (newlines included) -> one space: the model saw messages this way in training.
-size_t max_message_words = 0;  // --max-message-words: as the training pairs were cut
-std::string flatten(std::string_view text) {
-  return reply::first_words(reply::collapse_whitespace(text), max_message_words);
+// White space runs (newlines included) -> one space, then the first max_words words
+// (--max-message-words, 0: all): the model saw messages this way in training.
+std::string flatten(std::string_view text, size_t max_words) {
+  return reply::first_words(reply::collapse_whitespace(text), max_words);
 }
 
-Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t max_bytes) {
+Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t max_bytes,
+                    size_t max_words) {
   Record r;
   r.line = number;
   r.id = number;
@@ -57,7 +58,7 @@ Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t 
       r.error = "the text has " + std::to_string(line.size()) + " bytes, over --max-text-bytes";
       return r;
     }
-    r.text = flatten(line);
+    r.text = flatten(line, max_words);
     return r;
   }
   json value;
@@ -83,7 +84,7 @@ Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t 
     r.error = "the text has " + std::to_string(text.size()) + " bytes, over --max-text-bytes";
     return r;
   }
-  r.text = flatten(text);
+  r.text = flatten(text, max_words);
   return r;
 }
 
@@ -96,6 +97,7 @@ int run_reply(int argc, char** argv) {
   size_t max_tokens = 12;
   int threads = kDefaultThreads;
   int64_t max_text_bytes = 100000;
+  size_t max_message_words = 0;
   double coverage = 0.5;
   ReplyOptions reply;
   options.add_options()("model,m", po::value(&model_path)->required(),
@@ -159,7 +161,7 @@ int run_reply(int argc, char** argv) {
       const size_t tab = line.find('\t');
       if (tab == std::string::npos)
         throw InputError(pairs.location() + ": expected message<TAB>reply");
-      messages.push_back(flatten(reply::unescape_field(line.substr(0, tab))));
+      messages.push_back(flatten(reply::unescape_field(line.substr(0, tab)), max_message_words));
       replies.push_back(reply::unescape_field(line.substr(tab + 1)));
     }
     const reply::CandidateMode candidate_mode = reply::parse_candidate_mode(candidate);
@@ -304,7 +306,8 @@ int run_reply(int argc, char** argv) {
           jsonl = !line.empty() && line.front() == '{';
           decided = true;
         }
-        records.push_back(parse_record(line, line_number, jsonl, max_text_bytes));
+        records.push_back(
+            parse_record(line, line_number, jsonl, max_text_bytes, max_message_words));
       } catch (const InputError& e) {
         ++line_number;
         Record r;
