@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "seq2seq/cuda_backend.h"
+#include "seq2seq/host_allocator.h"
 
 namespace s2s {
 
@@ -70,24 +71,22 @@ std::string Shape::str() const {
 }
 
 namespace {
-constexpr size_t kCpuAlignment = 64;
+constexpr size_t kCudaAlignment = 64;
 }
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  const size_t rounded =
-      (std::max<size_t>(bytes, 1) + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   if (device.is_cpu()) {
-    data_ = std::aligned_alloc(kCpuAlignment, rounded);
-    if (!data_)
-      throw EnvironmentError("out of host memory allocating " + std::to_string(bytes) + " bytes");
+    data_ = host_allocator::allocate(bytes);
   } else {
+    const size_t rounded =
+        (std::max<size_t>(bytes, 1) + kCudaAlignment - 1) / kCudaAlignment * kCudaAlignment;
     data_ = cuda::allocate(rounded, device.index);
   }
 }
 
 Storage::~Storage() {
   if (device_.is_cpu())
-    std::free(data_);
+    host_allocator::deallocate(data_, bytes_);
   else
     cuda::deallocate(data_, device_.index);
 }

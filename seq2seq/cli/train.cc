@@ -3,6 +3,8 @@
 // a SentencePiece vocabulary (unless the recipe names one), then the encoder-decoder, writing
 // the best model to DIR/model and checkpoints to DIR/checkpoints. --resume continues an
 // interrupted run exactly; --init-from starts from a trained model (fine-tuning).
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -15,6 +17,7 @@
 #include "seq2seq/cli/translator.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/data/batcher.h"
+#include "seq2seq/profiler.h"
 #include "seq2seq/runtime.h"
 #include "seq2seq/stop_signal.h"
 #include "seq2seq/train/communicator.h"
@@ -134,6 +137,25 @@ int run_train(int argc, char** argv) {
 
 namespace {
 
+// `--profile`: turns the op profiler on for the run and prints its table when the run ends.
+class ProfileReport {
+ public:
+  explicit ProfileReport(bool on) : on_(on) { profile::enable(on); }
+  ~ProfileReport() {
+    if (!on_) return;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    std::fprintf(stderr, "train: profile of %.1f s\n%s", seconds,
+                 profile::report(seconds).c_str());
+  }
+  ProfileReport(const ProfileReport&) = delete;
+  ProfileReport& operator=(const ProfileReport&) = delete;
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
 int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm) {
   Overrides overrides = take_overrides(argc, argv);
   po::options_description options("Options");
@@ -144,12 +166,14 @@ int train_main(int argc, char** argv, std::unique_ptr<Communicator>& comm) {
       "output,o", po::value(&output), "output folder: model/ (the best model), checkpoints/")(
       "resume", po::bool_switch(), "continue the run saved in the output folder")(
       "init-from", po::value(&init_from), "start from this trained model (and its vocabulary)")(
-      "dump-config", po::bool_switch(), "print the effective recipe and exit");
+      "dump-config", po::bool_switch(), "print the effective recipe and exit")(
+      "profile", po::bool_switch(), "print where the training time went, by op, at the end");
   po::variables_map values;
   if (!parse_options("train", "--recipe FILE --output DIR [--group.key VALUE...] [OPTIONS]",
                      options, argc, argv, values))
     return 0;
   Config config = load_recipe(recipe, overrides);
+  const ProfileReport profile_report(values["profile"].as<bool>());
   const std::string task = config.get<std::string>("task");
   if (task != "translate" && task != "caption")
     throw ConfigError("task must be translate or caption, got '" + task + "'");

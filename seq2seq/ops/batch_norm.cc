@@ -3,6 +3,7 @@
 
 #include "seq2seq/cpu/batch_norm_cpu.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 
@@ -33,6 +34,7 @@ void batch_norm_fwd(const Tensor& x, const Tensor& gamma, const Tensor& beta, Te
                   "got x ",
                   x.str());
   check::cpu_only(op, x);
+  const profile::Scope scope("batch_norm_fwd");
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::batch_norm_fwd<T>(x.data<T>(), gamma.data<T>(), beta.data<T>(), running_mean.data<T>(),
                            running_var.data<T>(), args.training, args.eps, args.momentum, x.dim(0),
@@ -62,6 +64,7 @@ void batch_norm_bwd(const Tensor& x, const Tensor& dy, const Tensor& gamma, cons
   check::same_kind(op, "x", x, "dy", dy);
   check::same_kind(op, "x", x, "dx", dx);
   check::cpu_only(op, x);
+  const profile::Scope scope("batch_norm_bwd");
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::batch_norm_bwd<T>(x.data<T>(), dy.data<T>(), gamma.data<T>(), save_mean.data<T>(),
                            save_inv_std.data<T>(), batch_stats, x.dim(0), c, x.dim(2) * x.dim(3),

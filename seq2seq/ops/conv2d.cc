@@ -3,6 +3,7 @@
 
 #include "seq2seq/cpu/conv2d_cpu.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 namespace {
@@ -27,6 +28,12 @@ cpu::ConvShape conv_shape(const char* op, const Tensor& x, const Tensor& weight,
   return s;
 }
 
+// The multiply-adds of the forward GEMM, counted twice: the profiler's FLOPs.
+double conv_flops(const cpu::ConvShape& s) {
+  return 2.0 * static_cast<double>(s.n * s.oh * s.ow) * static_cast<double>(s.o) *
+         static_cast<double>(s.c * s.kh * s.kw);
+}
+
 }  // namespace
 
 int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding) {
@@ -45,6 +52,7 @@ void conv2d_fwd(const Tensor& x, const Tensor& weight, const Tensor& bias, const
   check::shape(op, "y", y, {s.n, s.o, s.oh, s.ow});
   check::same_kind(op, "x", x, "y", y);
   check::cpu_only(op, x);
+  const profile::Scope scope("conv2d_fwd", conv_flops(s));
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::conv2d_fwd<T>(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
                        y.data<T>(), s);
@@ -68,6 +76,7 @@ void conv2d_bwd(const Tensor& x, const Tensor& weight, const Tensor& dy, const C
     check::same_kind(op, "x", x, "dbias", *dbias);
   }
   check::cpu_only(op, x);
+  const profile::Scope scope("conv2d_bwd", conv_flops(s) * (dx ? 2 : 1));
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::conv2d_bwd<T>(x.data<T>(), weight.data<T>(), dy.data<T>(), dx ? dx->data<T>() : nullptr,
                        dweight.data<T>(), dbias ? dbias->data<T>() : nullptr, s);

@@ -3,6 +3,7 @@
 
 #include "seq2seq/cpu/pool2d_cpu.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 namespace {
@@ -39,6 +40,7 @@ void max_pool2d_fwd(const Tensor& x, const Pool2dArgs& args, Tensor& y, Tensor& 
   check::dtype(op, "argmax", argmax, DType::i32);
   check::same_device(op, "x", x, "argmax", argmax);
   check::cpu_only(op, x);
+  const profile::Scope scope("max_pool2d_fwd");
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::max_pool2d_fwd<T>(x.data<T>(), y.data<T>(), argmax.data<int32_t>(), s);
   });
@@ -56,6 +58,7 @@ void max_pool2d_bwd(const Tensor& dy, const Tensor& argmax, Tensor& dx) {
   check::cpu_only(op, dx);
   // The window geometry is in argmax already; only the plane sizes matter here.
   const cpu::PoolShape s{dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), 1, 1, dy.dim(2), dy.dim(3)};
+  const profile::Scope scope("max_pool2d_bwd");
   dispatch_floating(dx.dtype(), [&]<typename T>() {
     cpu::max_pool2d_bwd<T>(dy.data<T>(), argmax.data<int32_t>(), dx.data<T>(), s);
   });
@@ -67,6 +70,7 @@ void avg_pool2d_fwd(const Tensor& x, const Pool2dArgs& args, Tensor& y) {
   check::shape(op, "y", y, {x.dim(0), x.dim(1), s.oh, s.ow});
   check::same_kind(op, "x", x, "y", y);
   check::cpu_only(op, x);
+  const profile::Scope scope("avg_pool2d_fwd");
   dispatch_floating(x.dtype(),
                     [&]<typename T>() { cpu::avg_pool2d_fwd<T>(x.data<T>(), y.data<T>(), s); });
 }
@@ -77,6 +81,7 @@ void avg_pool2d_bwd(const Tensor& dy, const Pool2dArgs& args, Tensor& dx) {
   check::shape(op, "dy", dy, {dx.dim(0), dx.dim(1), s.oh, s.ow});
   check::same_kind(op, "dx", dx, "dy", dy);
   check::cpu_only(op, dx);
+  const profile::Scope scope("avg_pool2d_bwd");
   dispatch_floating(dx.dtype(),
                     [&]<typename T>() { cpu::avg_pool2d_bwd<T>(dy.data<T>(), dx.data<T>(), s); });
 }
@@ -89,6 +94,7 @@ void global_avg_pool_fwd(const Tensor& x, Tensor& y) {
   check::same_kind(op, "x", x, "y", y);
   S2S_CHECK_SHAPE(x.dim(2) * x.dim(3) > 0, op, ": x ", x.str(), " has an empty plane");
   check::cpu_only(op, x);
+  const profile::Scope scope("global_avg_pool_fwd");
   dispatch_floating(x.dtype(), [&]<typename T>() {
     cpu::global_avg_pool_fwd<T>(x.data<T>(), y.data<T>(), x.dim(0) * x.dim(1), x.dim(2) * x.dim(3));
   });
@@ -102,6 +108,7 @@ void global_avg_pool_bwd(const Tensor& dy, Tensor& dx, bool accumulate) {
   check::same_kind(op, "dx", dx, "dy", dy);
   S2S_CHECK_SHAPE(dx.dim(2) * dx.dim(3) > 0, op, ": dx ", dx.str(), " has an empty plane");
   check::cpu_only(op, dx);
+  const profile::Scope scope("global_avg_pool_bwd");
   dispatch_floating(dx.dtype(), [&]<typename T>() {
     cpu::global_avg_pool_bwd<T>(dy.data<T>(), dx.data<T>(), dx.dim(0) * dx.dim(1),
                                 dx.dim(2) * dx.dim(3), accumulate);

@@ -3,6 +3,7 @@
 
 #include "seq2seq/cpu/relu_cpu.h"
 #include "seq2seq/ops/check.h"
+#include "seq2seq/profiler.h"
 
 namespace s2s::ops {
 
@@ -11,6 +12,7 @@ void relu_fwd(const Tensor& x, Tensor& y) {
   check::same_kind("relu_fwd", "x", x, "y", y);
   S2S_CHECK_SHAPE(x.shape() == y.shape(), "relu_fwd: x ", x.str(), " and y ", y.str(), " differ");
   check::cpu_only("relu_fwd", x);
+  const profile::Scope scope("relu_fwd");
   dispatch_floating(x.dtype(),
                     [&]<typename T>() { cpu::relu_fwd<T>(x.numel(), x.data<T>(), y.data<T>()); });
 }
@@ -22,6 +24,7 @@ void relu_bwd(const Tensor& y, const Tensor& dy, Tensor& dx) {
   S2S_CHECK_SHAPE(y.shape() == dy.shape() && y.shape() == dx.shape(), "relu_bwd: y ", y.str(),
                   ", dy ", dy.str(), " and dx ", dx.str(), " differ");
   check::cpu_only("relu_bwd", y);
+  const profile::Scope scope("relu_bwd");
   dispatch_floating(y.dtype(), [&]<typename T>() {
     cpu::relu_bwd<T>(y.numel(), y.data<T>(), dy.data<T>(), dx.data<T>());
   });
