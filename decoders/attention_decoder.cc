@@ -2,6 +2,7 @@
 // the one-step interface search uses.
 #include "decoders/attention_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "seq2seq/lstm_layout.h"
@@ -79,23 +80,73 @@ class AttentionDecoderState : public DecoderState {
   Attention::Prepared attention;  // what row i attends over: column columns[i] of `prepared`
   Attention::Prepared prepared;   // memory, mask and keys of the batch, computed once
   std::vector<int32_t> columns;
+  // append() leaves `attention` stale (a pool of states is only gathered from, never stepped):
+  // gathering from a pool re-gathers the rows' memory.
+  bool attention_stale = false;
 
   void select(const std::vector<int32_t>& keep) override {
     for (auto* list : {&h, &c})
       for (Tensor& t : *list)
         t = ops::index_select(t, 0, keep);
     feed = ops::index_select(feed, 0, keep);
+    buffers_.clear();  // the rows now live in fresh tensors
     std::vector<int32_t> next(keep.size());
     for (size_t i = 0; i < keep.size(); ++i)
       next[i] = columns[keep[i]];
     // A beam search reorders hypotheses within a sentence at every step, which leaves the
     // sentence of each row, and so its memory, unchanged: gather only when that changes.
-    if (next == columns) return;
+    if (next == columns && !attention_stale) return;
     columns = std::move(next);
     attention.memory = ops::index_select(prepared.memory, 1, columns);
     attention.mask = ops::index_select(prepared.mask, 1, columns);
     attention.keys = ops::index_select(prepared.keys, 1, columns);
+    attention_stale = false;
   }
+
+  std::unique_ptr<DecoderState> gather(const std::vector<int32_t>& keep) const override {
+    auto copy = std::make_unique<AttentionDecoderState>();
+    copy->h = h, copy->c = c, copy->feed = feed;
+    copy->attention = attention, copy->prepared = prepared, copy->columns = columns;
+    copy->attention_stale = attention_stale;
+    copy->select(keep);
+    return copy;
+  }
+
+  void append(const DecoderState& base) override {
+    const auto& other = dynamic_cast<const AttentionDecoderState&>(base);
+    S2S_CHECK(other.prepared.memory.raw_data() == prepared.memory.raw_data() &&
+                  other.h.size() == h.size(),
+              "decoder state append: the states come from different batches or models");
+    const int64_t old_rows = rows(), total = old_rows + other.rows();
+    std::vector<Tensor*> views;
+    std::vector<const Tensor*> added;
+    for (size_t l = 0; l < h.size(); ++l) {
+      views.push_back(&h[l]), added.push_back(&other.h[l]);
+      views.push_back(&c[l]), added.push_back(&other.c[l]);
+    }
+    views.push_back(&feed), added.push_back(&other.feed);
+    if (buffers_.empty() || buffers_[0].dim(0) < total) {
+      const int64_t capacity = std::max<int64_t>({total, 2 * old_rows, 64});
+      std::vector<Tensor> grown;
+      for (const Tensor* view : views) {
+        Tensor buffer = Tensor::empty({capacity, view->dim(1)}, view->dtype(), view->device());
+        if (old_rows > 0) buffer.slice(0, old_rows).copy_from(*view);
+        grown.push_back(std::move(buffer));
+      }
+      buffers_ = std::move(grown);
+    }
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (other.rows() > 0) buffers_[i].slice(old_rows, total).copy_from(*added[i]);
+      *views[i] = buffers_[i].slice(0, total);
+    }
+    columns.insert(columns.end(), other.columns.begin(), other.columns.end());
+    attention_stale = true;
+  }
+
+ private:
+  std::vector<Tensor> buffers_;  // append's storage: h and c per layer, then feed; [capacity, H]
+
+ public:
   int64_t rows() const override { return feed.dim(0); }
 };
 
@@ -429,6 +480,8 @@ std::unique_ptr<DecoderState> AttentionDecoder::start(const Memory& memory) {
 
 Tensor AttentionDecoder::step(DecoderState& base, const Tensor& previous, Tensor* attention) {
   auto& state = dynamic_cast<AttentionDecoderState&>(base);
+  S2S_CHECK(!state.attention_stale,
+            "AttentionDecoder::step: a pool of appended states is gathered from, not stepped");
   const int64_t n = state.rows(), h = hidden();
   ops::check::shape("AttentionDecoder::step", "previous", previous, {n});
   const auto& o = options_;

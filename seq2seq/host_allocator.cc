@@ -66,8 +66,7 @@ Cache& cache() {
 void* system_allocate(size_t rounded, size_t requested) {
   void* block = std::aligned_alloc(kAlignment, rounded);
   if (!block)
-    throw EnvironmentError("out of host memory allocating " + std::to_string(requested) +
-                           " bytes");
+    throw EnvironmentError("out of host memory allocating " + std::to_string(requested) + " bytes");
   return block;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of `s2s reply` through the real binary: a tiny message -> reply model (the reply
 # is decided by the message's first digit) scores a response set by trie search; its top 3 equal
-# forced decoding of every response; suggestions are diverse, in input order whatever the
+# forced decoding of every response (--evaluate --forced-check, and the batch job --exhaustive); suggestions are diverse, in input order whatever the
 # threads; bad records get error records and the job goes on. Usage: reply_test.sh PATH_TO_S2S
 set -u
 s2s=$1
@@ -53,10 +53,11 @@ m=run/model
 } > responses.tsv
 
 # 1. The trie search ranks exactly as forced decoding of every response.
-"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --forced-check 40 --beam 64 > eval.txt 2>/dev/null
+"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --forced-check 40 > eval.txt 2>/dev/null
 check "evaluate exits 0" [ $? -eq 0 ]
 check "top 3 of the trie search == forced decoding for all 40 ($(grep -o 'identical for [0-9]* ([0-9.]*%)' eval.txt))" grep -q "identical for 40 (100.0%)" eval.txt
 check "recall@3 is reported for model and baseline" grep -q "model: *recall@3" eval.txt
+check "and for the model's clusters ranked by probability" grep -q "model, clusters by probability: recall@3" eval.txt
 recall=$(awk '/^model:/ { print $3 }' eval.txt)
 check "the model finds the true cluster (recall@3 $recall >= 0.9)" awk -v r="$recall" 'BEGIN { exit !(r >= 0.9) }'
 
@@ -90,6 +91,11 @@ check "text input: 40 records" [ "$(wc -l <t1.jsonl)" -eq 40 ]
 # Scores may differ in the last digit (other batches, other float sums); the suggestions may not.
 strip() { sed 's/"score":[-0-9.]*//g' "$1"; }
 check "2 threads, batch 7: the suggestions of 1 thread" cmp -s <(strip t1.jsonl) <(strip t2.jsonl)
+"$s2s" reply -m $m --responses responses.tsv -i test.txt --exhaustive > tx.jsonl 2>/dev/null
+check "--exhaustive (forced decoding of every response): the trie search's suggestions" \
+  cmp -s <(strip t1.jsonl) <(strip tx.jsonl)
+"$s2s" reply -m $m --responses responses.tsv -i test.txt --expand 1 > te.jsonl 2>/dev/null
+check "--expand 1 (pure best-first): the same suggestions" cmp -s <(strip t1.jsonl) <(strip te.jsonl)
 "$s2s" reply -m $m --responses responses.tsv -i test.txt --threshold 0 > t0.jsonl 2>/dev/null
 check "threshold 0: nothing triggers" [ "$(grep -c '"suggestions":\[\],"triggered":false' t0.jsonl)" -eq 40 ]
 "$s2s" reply -m $m --responses responses.tsv --calibrate test.tsv --coverage 0.5 > cal.txt 2>/dev/null

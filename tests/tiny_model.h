@@ -70,6 +70,23 @@ struct TinyModel {
     return encoder.encode(Tensor::from_vector(ids, {s, b}), Tensor::from_vector(mask, {s, b}),
                           nullptr);
   }
+  // log P(tokens, EOS | source), fed one token at a time to a fresh state: what forced decoding
+  // of this one sequence gives, the reference for every search.
+  double sequence_log_prob(const std::vector<int32_t>& source, const std::vector<int32_t>& tokens) {
+    std::vector<int64_t> lengths;
+    const Memory memory = encode({source}, lengths);
+    auto state = decoder.start(memory);
+    std::vector<int32_t> path = tokens;
+    path.push_back(3);
+    int32_t previous = 2;
+    double total = 0;
+    for (int32_t token : path) {
+      const Tensor lp = decoder.step(*state, Tensor::from_vector<int32_t>({previous}, {1}));
+      total += lp.data<double>()[token];
+      previous = token;
+    }
+    return total;
+  }
   TokenEncoder encoder;
   AttentionDecoder decoder;
 };

@@ -42,6 +42,35 @@ struct Record {
   std::string error;  // why it cannot be scored
 };
 
+// Clusters ordered by P(cluster | message): the sum of P(response | message) over the cluster's
+// responses among `ranked` (exact ones, best first; a cluster's responses ranked lower add less
+// than the last ranked one each). An intent many responses express outranks one said one way.
+std::vector<std::string> clusters_by_mass(const std::vector<Suggestion>& ranked,
+                                          const std::vector<reply::Response>& responses) {
+  std::vector<std::string> names;
+  std::vector<double> best, sum;  // log-sum-exp per cluster, relative to its best score
+  for (const Suggestion& s : ranked) {
+    const std::string& cluster = responses[s.response].cluster;
+    const auto it = std::find(names.begin(), names.end(), cluster);
+    if (it == names.end()) {
+      names.push_back(cluster), best.push_back(s.score), sum.push_back(1.0);
+    } else {
+      const size_t i = static_cast<size_t>(it - names.begin());
+      sum[i] += std::exp(s.score - best[i]);  // ranked best first: best[i] >= s.score
+    }
+  }
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  const auto log_mass = [&](size_t i) { return best[i] + std::log(sum[i]); };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return log_mass(a) > log_mass(b); });
+  std::vector<std::string> out;
+  for (size_t i : order)
+    out.push_back(names[i]);
+  return out;
+}
+
 // White space runs (newlines included) -> one space, then the first max_words words
 // (--max-message-words, 0: all): the model saw messages this way in training.
 std::string flatten(std::string_view text, size_t max_words) {
@@ -109,11 +138,17 @@ int run_reply(int argc, char** argv) {
       "format", po::value(&format)->default_value("auto"),
       "jsonl | text | auto (jsonl when the first line starts with '{')")(
       "k", po::value(&reply.k)->default_value(3), "suggestions per message")(
-      "beam", po::value(&reply.beam)->default_value(32),
-      "hypotheses kept per step of the trie search")(
+      "expand", po::value(&reply.expand_per_step)->default_value(8),
+      "trie prefixes expanded per message and decoder step (speed only: the ranking is exact)")(
+      "rank", po::value(&reply.ranked)->default_value(0),
+      "rank at least N responses per message (default: as many as the k suggestions need; "
+      "--evaluate ranks 100 for its MRR)")(
       "threshold", po::value(&reply.threshold)->default_value(-1e30, "none"),
       "no suggestions when the best log P(response | message) is below it (--calibrate)")(
       "no-diversity", po::bool_switch(), "allow several suggestions of one cluster")(
+      "exhaustive", po::bool_switch(&reply.exhaustive),
+      "rank by forced decoding of every response instead of the trie search (the same ranking, "
+      "at full cost: the reference for checks and benchmarks)")(
       "batch-size", po::value(&reply.batch_size)->default_value(64), "messages per search batch")(
       "max-message-words", po::value(&max_message_words)->default_value(0),
       "read only the first N words of a message (0: all), as `reply-data training` cut them")(
@@ -145,7 +180,9 @@ int run_reply(int argc, char** argv) {
   if (format != "auto" && format != "jsonl" && format != "text")
     throw UsageError("s2s reply: --format must be jsonl, text or auto");
   reply.diverse = !values["no-diversity"].as<bool>();
-  reply.candidates = reply.beam;
+  if (reply.expand_per_step < 1) throw UsageError("s2s reply: --expand must be at least 1");
+  if (reply.ranked < 0) throw UsageError("s2s reply: --rank must not be negative");
+  if (!evaluate.empty() && values["rank"].defaulted()) reply.ranked = 100;
   const Device device = Device::parse(device_name);
   const std::vector<reply::Response> responses = reply::read_response_set(responses_path);
 
@@ -170,7 +207,7 @@ int run_reply(int argc, char** argv) {
     // As `s2s reply-data baseline`: pairs whose true reply gives no candidate or matches no
     // response count as misses in the all-pairs figures and are left out of the mapped ones.
     reply::RankingMetrics model_metrics(reply.k), baseline(reply.k), model_all(reply.k),
-        baseline_all(reply.k);
+        baseline_all(reply.k), mass_metrics(reply.k);
     std::vector<std::pair<double, bool>>
         best_and_hit;  // per message: best score, true cluster in k
     Progress progress("reply evaluate", static_cast<int64_t>(messages.size()), "pairs");
@@ -202,6 +239,7 @@ int run_reply(int argc, char** argv) {
         };
         const size_t rank = rank_of(clusters);
         model_metrics.add(rank);
+        mass_metrics.add(rank_of(clusters_by_mass(results[i].ranked, responses)));
         baseline.add(rank_of(frequent));
         model_all.add(rank);
         baseline_all.add(rank_of(frequent));
@@ -216,6 +254,10 @@ int run_reply(int argc, char** argv) {
                 messages.size(), model_metrics.count(), reply.k, frequent.size());
     std::printf("model:     recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f)\n", reply.k,
                 model_metrics.recall(), model_metrics.mrr(), model_all.recall(), model_all.mrr());
+    std::printf(
+        "model, clusters by probability: recall@%d %.4f  MRR %.4f   (P(cluster | message) = "
+        "sum of P(response | message) over its responses among the %d ranked)\n",
+        reply.k, mass_metrics.recall(), mass_metrics.mrr(), reply.ranked);
     std::printf(
         "frequency: recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f; always the %d "
         "most frequent clusters)\n",

@@ -1,7 +1,8 @@
-// ReplySuggester: the smart reply scorer (Kannan et al. 2016). A message -> reply model scores a
-// fixed response set by beam search constrained to the trie of the responses' pieces, which
-// ranks them by log P(response | message) while expanding shared prefixes once; then at most one
-// suggestion per intent cluster (diversity) and a threshold on the best score (triggering).
+// ReplySuggester: the smart reply scorer (Kannan et al. 2016). A message -> reply model ranks a
+// fixed response set by log P(response | message) with an exact best-first search of the trie of
+// the responses' pieces (beam_search/trie_search.h), which expands shared prefixes once and
+// stops as soon as the top of the ranking is certain; then at most one suggestion per intent
+// cluster (diversity) and a threshold on the best score (triggering).
 #pragma once
 
 #include <memory>
@@ -16,12 +17,15 @@ namespace s2s::cli {
 
 struct ReplyOptions {
   int k = 3;                        // suggestions per message
-  int beam = 32;                    // hypotheses kept per step of the trie search (>= candidates)
-  int candidates = 32;              // responses ranked per message before the diversity step
+  int ranked = 0;                   // rank at least this many responses (--evaluate's MRR)
+  int expand_per_step = 8;          // open trie prefixes expanded per message and decoder step
   bool diverse = true;              // at most one suggestion per cluster
   double threshold = -1e30;         // no suggestions when the best log-probability is below it
   int64_t max_source_length = 256;  // message pieces kept (the rest is cut)
   int64_t batch_size = 64;          // messages per search batch
+  // Rank by forced decoding of every response instead of the trie search: the same ranking at
+  // the full cost (the reference the search is checked and benchmarked against).
+  bool exhaustive = false;
 };
 
 struct Suggestion {
@@ -30,10 +34,12 @@ struct Suggestion {
 };
 
 struct ReplyResult {
-  std::vector<Suggestion> ranked;       // every response found, best first (before diversity)
+  // The best responses in exact order (as forced decoding of every response would rank them),
+  // as many as the suggestions and options.ranked need; before diversity and triggering.
+  std::vector<Suggestion> ranked;
   std::vector<Suggestion> suggestions;  // at most k, one per cluster; empty when not triggered
   bool triggered = false;
-  int searched_beam = 0;  // the beam that gave an exact ranking (wider than asked when needed)
+  int64_t expansions = 0;  // trie prefixes the search fed to the decoder for this message
 };
 
 class ReplySuggester {
@@ -54,6 +60,9 @@ class ReplySuggester {
   const ReplyOptions& options() const { return options_; }
 
  private:
+  std::vector<int32_t> encode_message(const std::string& message) const;
+  std::vector<Suggestion> score_all(const std::vector<int32_t>& source);
+
   TranslationModel& model_;
   std::vector<reply::Response> responses_;
   ReplyOptions options_;

@@ -145,8 +145,7 @@ class ProfileReport {
     if (!on_) return;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    std::fprintf(stderr, "train: profile of %.1f s\n%s", seconds,
-                 profile::report(seconds).c_str());
+    std::fprintf(stderr, "train: profile of %.1f s\n%s", seconds, profile::report(seconds).c_str());
   }
   ProfileReport(const ProfileReport&) = delete;
   ProfileReport& operator=(const ProfileReport&) = delete;

@@ -22,6 +22,12 @@ class DecoderState {
   // beams, or repeats a sentence's row for each of its beams. Rows index the batch dimension N.
   virtual void select(const std::vector<int32_t>& rows) = 0;
   virtual int64_t rows() const = 0;  // N
+  // A new state holding rows[i] of this one as row i; this one is unchanged. With append, lets
+  // a best-first search keep every expanded prefix's state in one pool and step any subset.
+  virtual std::unique_ptr<DecoderState> gather(const std::vector<int32_t>& rows) const = 0;
+  // Appends the rows of other, a state of the same start() (gathered and stepped), after this
+  // one's. Amortized: the rows are copied once into buffers that grow geometrically.
+  virtual void append(const DecoderState& other) = 0;
 };
 
 class Decoder : public Layer {

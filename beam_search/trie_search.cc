@@ -1,0 +1,121 @@
+// Best-first trie search: per sentence a heap of open prefixes and a heap of finished sequences;
+// every decoder state ever computed stays in one pool that each step gathers its rows from.
+#include "beam_search/trie_search.h"
+
+#include <algorithm>
+#include <queue>
+
+#include "seq2seq/error.h"
+
+namespace s2s {
+namespace {
+
+struct OpenPrefix {
+  double log_prob;
+  Constraint::State node;  // the trie node the prefix reaches
+  int32_t token;           // its last token, fed to the decoder when it is expanded
+  int64_t parent_row;      // the pool row of the state before that token
+  bool operator<(const OpenPrefix& other) const { return log_prob < other.log_prob; }
+};
+
+struct Finished {
+  double log_prob;
+  Constraint::State node;
+  bool operator<(const Finished& other) const { return log_prob < other.log_prob; }
+};
+
+struct SentenceSearch {
+  std::priority_queue<OpenPrefix> open;
+  std::priority_queue<Finished> finished;  // found, not yet known to be the next best
+  std::vector<TrieHit> hits;
+  bool done = false;
+};
+
+}  // namespace
+
+std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& memory,
+                                              const Constraint& trie,
+                                              const TrieSearchEnough& enough,
+                                              const TrieSearchOptions& options,
+                                              TrieSearchStats* stats) {
+  S2S_CHECK(options.expand_per_step >= 1, "trie search: expand_per_step must be at least 1, got ",
+            options.expand_per_step);
+  std::unique_ptr<DecoderState> pool = decoder.start(memory);
+  const int64_t batch = pool->rows();
+  const int64_t vocab = decoder.vocab_size();
+  std::vector<SentenceSearch> sentences(batch);
+  if (stats) stats->sentence_expansions.assign(batch, 0);
+  for (int64_t b = 0; b < batch; ++b)
+    sentences[b].open.push({0.0, trie.start(b), options.bos_id, b});
+
+  std::vector<int32_t> parent_rows, tokens;
+  std::vector<OpenPrefix> expanded;
+  std::vector<int64_t> owner;  // the sentence of each expanded prefix
+  for (;;) {
+    // Report what is known to be next best: a finished sequence at least as likely as every
+    // open prefix, since extending a prefix never raises its probability.
+    for (int64_t b = 0; b < batch; ++b) {
+      SentenceSearch& s = sentences[b];
+      while (!s.done && !s.finished.empty() &&
+             (s.open.empty() || s.finished.top().log_prob >= s.open.top().log_prob)) {
+        s.hits.push_back({s.finished.top().node, s.finished.top().log_prob});
+        s.finished.pop();
+        s.done = enough(b, s.hits);
+      }
+      if (s.open.empty() && s.finished.empty()) s.done = true;
+    }
+    parent_rows.clear(), tokens.clear(), expanded.clear(), owner.clear();
+    for (int64_t b = 0; b < batch; ++b) {
+      SentenceSearch& s = sentences[b];
+      if (s.done) continue;
+      // The best open prefix must be expanded; the next few usually will be, and batching them
+      // into this step saves steps. None worse than a finished sequence: that one comes first.
+      for (int taken = 0; taken < options.expand_per_step && !s.open.empty(); ++taken) {
+        const OpenPrefix& best = s.open.top();
+        if (taken > 0 && !s.finished.empty() && best.log_prob <= s.finished.top().log_prob) break;
+        expanded.push_back(best);
+        owner.push_back(b);
+        parent_rows.push_back(static_cast<int32_t>(best.parent_row));
+        tokens.push_back(best.token);
+        s.open.pop();
+      }
+    }
+    if (expanded.empty()) break;
+    std::unique_ptr<DecoderState> step_state = pool->gather(parent_rows);
+    const Tensor previous = Tensor::from_vector(tokens, {static_cast<int64_t>(tokens.size())})
+                                .to(memory.vectors.device());
+    const Tensor log_probs = decoder.step(*step_state, previous);
+    // Only the trie's children of each row are read: no copy of the whole [N, V] on the CPU.
+    const Tensor on_host = log_probs.device().is_cpu() ? log_probs : log_probs.to(Device::cpu());
+    const bool wide = on_host.dtype() == DType::f64;
+    const float* narrow = wide ? nullptr : on_host.data<float>();
+    const double* precise = wide ? on_host.data<double>() : nullptr;
+    const int64_t first_row = pool->rows();
+    pool->append(*step_state);
+    if (stats) stats->expansions += static_cast<int64_t>(expanded.size()), ++stats->steps;
+
+    for (size_t i = 0; i < expanded.size(); ++i) {
+      const OpenPrefix& prefix = expanded[i];
+      SentenceSearch& s = sentences[owner[i]];
+      if (stats) ++stats->sentence_expansions[owner[i]];
+      const int64_t row = static_cast<int64_t>(i) * vocab;
+      for (const int32_t token : trie.allowed(prefix.node)) {
+        S2S_CHECK(token >= 0 && token < vocab, "trie search: the trie allows token ", token,
+                  " outside the decoder's vocabulary of ", vocab);
+        const double log_prob = prefix.log_prob + (wide ? precise[row + token]
+                                                        : static_cast<double>(narrow[row + token]));
+        if (token == options.eos_id)
+          s.finished.push({log_prob, prefix.node});
+        else
+          s.open.push({log_prob, trie.advance(prefix.node, token), token,
+                       first_row + static_cast<int64_t>(i)});
+      }
+    }
+  }
+  std::vector<std::vector<TrieHit>> out(batch);
+  for (int64_t b = 0; b < batch; ++b)
+    out[b] = std::move(sentences[b].hits);
+  return out;
+}
+
+}  // namespace s2s

@@ -1,0 +1,149 @@
+// The best-first trie search: its ranking is the exhaustive one (forced decoding of every
+// sequence) however many prefixes it expands per step, it stops when told and then has expanded
+// only part of the trie, and each sentence of a batch is searched as it would be alone.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "beam_search/trie_search.h"
+#include "tests/tiny_model.h"
+
+namespace s2s {
+namespace {
+
+constexpr int32_t kEos = 3;
+const std::vector<std::vector<int32_t>> kSources = {{4, 5}, {5, 1, 4, 4}, {1}, {6, 6, 5}};
+
+// Every sequence of 1 to max_tokens ordinary ids (1 and 4..vocab-1).
+std::vector<std::vector<int32_t>> all_sequences(int64_t vocab, int max_tokens) {
+  std::vector<int32_t> alphabet = {1};
+  for (int32_t t = 4; t < vocab; ++t)
+    alphabet.push_back(t);
+  std::vector<std::vector<int32_t>> out = {{}};
+  for (size_t begin = 0; begin < out.size(); ++begin)
+    if (static_cast<int>(out[begin].size()) < max_tokens)
+      for (int32_t t : alphabet) {
+        std::vector<int32_t> longer = out[begin];
+        longer.push_back(t);
+        out.push_back(longer);
+      }
+  out.erase(out.begin());
+  return out;
+}
+
+struct Ranked {
+  std::vector<std::vector<int32_t>> sequences;
+  std::vector<double> log_probs;
+};
+
+// The reference: every sequence scored alone, best first.
+Ranked exhaustive(TinyModel& model, const std::vector<int32_t>& source,
+                  const std::vector<std::vector<int32_t>>& sequences) {
+  std::vector<std::pair<double, std::vector<int32_t>>> scored;
+  for (const auto& y : sequences)
+    scored.emplace_back(model.sequence_log_prob(source, y), y);
+  std::sort(scored.begin(), scored.end(), std::greater<>());
+  Ranked r;
+  for (auto& [lp, y] : scored)
+    r.log_probs.push_back(lp), r.sequences.push_back(y);
+  return r;
+}
+
+struct Searched {
+  std::vector<Ranked> ranked;  // per sentence
+  TrieSearchStats stats;
+};
+
+Searched run(TinyModel& model, const std::vector<std::vector<int32_t>>& sources,
+             const std::vector<std::vector<int32_t>>& sequences, int expand, size_t stop_after) {
+  const TrieConstraint trie(sequences, kEos);
+  std::map<Constraint::State, std::vector<int32_t>> sequence_of;
+  for (const auto& y : sequences)
+    sequence_of[trie.find(y)] = y;
+  std::vector<int64_t> lengths;
+  const Memory memory = model.encode(sources, lengths);
+  TrieSearchOptions options;
+  options.expand_per_step = expand;
+  Searched out;
+  const auto enough = [&](int64_t, std::span<const TrieHit> hits) {
+    return stop_after > 0 && hits.size() >= stop_after;
+  };
+  const auto found = trie_search(model.decoder, memory, trie, enough, options, &out.stats);
+  for (const auto& hits : found) {
+    Ranked r;
+    for (const TrieHit& hit : hits)
+      r.sequences.push_back(sequence_of.at(hit.node)), r.log_probs.push_back(hit.log_prob);
+    out.ranked.push_back(r);
+  }
+  return out;
+}
+
+void expect_same_ranking(const Ranked& found, const Ranked& truth, size_t count,
+                         const std::string& where) {
+  ASSERT_EQ(found.sequences.size(), count) << where;
+  for (size_t i = 0; i < count; ++i) {
+    EXPECT_EQ(found.sequences[i], truth.sequences[i]) << where << " rank " << i;
+    EXPECT_NEAR(found.log_probs[i], truth.log_probs[i], 1e-10) << where << " rank " << i;
+  }
+}
+
+TEST(TrieSearch, RanksEverySequenceExactlyAsForcedDecodingDoes) {
+  // Unsharpened, the tiny model is nearly uniform: the hardest case for any pruning.
+  for (double sharpen : {1.0, 3.0}) {
+    TinyModel model(31, 7, sharpen);
+    const auto sequences = all_sequences(7, 3);  // 4 + 16 + 64 sequences, shared prefixes
+    for (int expand : {1, 3, 64}) {
+      const Searched searched = run(model, kSources, sequences, expand, 0);
+      for (size_t s = 0; s < kSources.size(); ++s)
+        expect_same_ranking(searched.ranked[s], exhaustive(model, kSources[s], sequences),
+                            sequences.size(),
+                            "sharpen " + std::to_string(sharpen) + " expand " +
+                                std::to_string(expand) + " sentence " + std::to_string(s));
+    }
+  }
+}
+
+TEST(TrieSearch, StopsWhenToldHavingExpandedPartOfTheTrie) {
+  TinyModel model(7, 9, 3.0);
+  const auto sequences = all_sequences(9, 4);  // 6 + 36 + 216 + 1296 sequences
+  const TrieConstraint trie(sequences, kEos);
+  for (int expand : {1, 8}) {
+    const Searched searched = run(model, kSources, sequences, expand, 3);
+    for (size_t s = 0; s < kSources.size(); ++s)
+      expect_same_ranking(searched.ranked[s], exhaustive(model, kSources[s], sequences), 3,
+                          "expand " + std::to_string(expand) + " sentence " + std::to_string(s));
+    // The trie has one node per prefix; forced decoding of every sequence would feed
+    // 4 * (6 + 2 * 36 + 3 * 216 + 4 * 1296) tokens for the batch.
+    EXPECT_LT(searched.stats.expansions, static_cast<int64_t>(kSources.size()) * trie.nodes() / 4)
+        << "expand " << expand;
+    int64_t per_sentence = 0;
+    for (int64_t e : searched.stats.sentence_expansions)
+      per_sentence += e;
+    EXPECT_EQ(per_sentence, searched.stats.expansions);
+  }
+}
+
+TEST(TrieSearch, EachSentenceIsSearchedAsItWouldBeAlone) {
+  TinyModel model(5, 8, 2.0);
+  const auto sequences = all_sequences(8, 3);
+  const Searched together = run(model, kSources, sequences, 4, 5);
+  for (size_t s = 0; s < kSources.size(); ++s) {
+    const Searched alone = run(model, {kSources[s]}, sequences, 4, 5);
+    ASSERT_EQ(alone.ranked[0].sequences.size(), 5u);
+    EXPECT_EQ(together.ranked[s].sequences, alone.ranked[0].sequences) << "sentence " << s;
+    for (size_t i = 0; i < alone.ranked[0].log_probs.size(); ++i)
+      EXPECT_NEAR(together.ranked[s].log_probs[i], alone.ranked[0].log_probs[i], 1e-10);
+  }
+}
+
+TEST(TrieSearch, AnEmptyTrieFindsNothing) {
+  TinyModel model(3, 7, 1.0);
+  const Searched searched = run(model, kSources, {}, 8, 3);
+  for (const Ranked& r : searched.ranked)
+    EXPECT_TRUE(r.sequences.empty());
+}
+
+}  // namespace
+}  // namespace s2s
