@@ -25,10 +25,25 @@ struct Finished {
 };
 
 struct SentenceSearch {
-  std::priority_queue<OpenPrefix> open;
+  std::vector<OpenPrefix> open;            // a max-heap; a vector, so compaction can renumber
   std::priority_queue<Finished> finished;  // found, not yet known to be the next best
   std::vector<TrieHit> hits;
   bool done = false;
+
+  const OpenPrefix& best_open() const { return open.front(); }
+  void push_open(const OpenPrefix& prefix) {
+    open.push_back(prefix);
+    std::push_heap(open.begin(), open.end());
+  }
+  void pop_open() {
+    std::pop_heap(open.begin(), open.end());
+    open.pop_back();
+  }
+  void finish() {
+    done = true;
+    open = {};  // what is left is never expanded: free it and the pool rows it holds
+    finished = {};
+  }
 };
 
 }  // namespace
@@ -46,7 +61,8 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
   std::vector<SentenceSearch> sentences(batch);
   if (stats) stats->sentence_expansions.assign(batch, 0);
   for (int64_t b = 0; b < batch; ++b)
-    sentences[b].open.push({0.0, trie.start(b), options.bos_id, b});
+    sentences[b].push_open({0.0, trie.start(b), options.bos_id, b});
+  int64_t compact_at = options.pool_rows;
 
   std::vector<int32_t> parent_rows, tokens;
   std::vector<OpenPrefix> expanded;
@@ -57,12 +73,12 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
     for (int64_t b = 0; b < batch; ++b) {
       SentenceSearch& s = sentences[b];
       while (!s.done && !s.finished.empty() &&
-             (s.open.empty() || s.finished.top().log_prob >= s.open.top().log_prob)) {
+             (s.open.empty() || s.finished.top().log_prob >= s.best_open().log_prob)) {
         s.hits.push_back({s.finished.top().node, s.finished.top().log_prob});
         s.finished.pop();
-        s.done = enough(b, s.hits);
+        if (enough(b, s.hits)) s.finish();
       }
-      if (s.open.empty() && s.finished.empty()) s.done = true;
+      if (!s.done && s.open.empty() && s.finished.empty()) s.finish();
     }
     parent_rows.clear(), tokens.clear(), expanded.clear(), owner.clear();
     for (int64_t b = 0; b < batch; ++b) {
@@ -71,13 +87,13 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
       // The best open prefix must be expanded; the next few usually will be, and batching them
       // into this step saves steps. None worse than a finished sequence: that one comes first.
       for (int taken = 0; taken < options.expand_per_step && !s.open.empty(); ++taken) {
-        const OpenPrefix& best = s.open.top();
+        const OpenPrefix& best = s.best_open();
         if (taken > 0 && !s.finished.empty() && best.log_prob <= s.finished.top().log_prob) break;
         expanded.push_back(best);
         owner.push_back(b);
         parent_rows.push_back(static_cast<int32_t>(best.parent_row));
         tokens.push_back(best.token);
-        s.open.pop();
+        s.pop_open();
       }
     }
     if (expanded.empty()) break;
@@ -107,9 +123,23 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
         if (token == options.eos_id)
           s.finished.push({log_prob, prefix.node});
         else
-          s.open.push({log_prob, trie.advance(prefix.node, token), token,
+          s.push_open({log_prob, trie.advance(prefix.node, token), token,
                        first_row + static_cast<int64_t>(i)});
       }
+    }
+    if (pool->rows() > compact_at) {
+      // Keep only the states open prefixes still start from (expanded prefixes whose children
+      // are all expanded, or whose sentence is done, need theirs no more).
+      std::vector<int32_t> new_row(pool->rows(), -1), keep;
+      for (SentenceSearch& s : sentences)
+        for (OpenPrefix& prefix : s.open) {
+          int32_t& row = new_row[prefix.parent_row];
+          if (row < 0) row = static_cast<int32_t>(keep.size()), keep.push_back(prefix.parent_row);
+          prefix.parent_row = row;
+        }
+      pool = pool->gather(keep);
+      if (stats) ++stats->compactions;
+      compact_at = std::max<int64_t>(options.pool_rows, 2 * pool->rows());
     }
   }
   std::vector<std::vector<TrieHit>> out(batch);

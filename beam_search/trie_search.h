@@ -30,6 +30,9 @@ struct TrieSearchOptions {
   // expansions, most steps); more batches better and expands a few prefixes that pure best-first
   // would have left alone. It never changes the result.
   int expand_per_step = 8;
+  // Decoder states kept (one per expanded prefix) before the pool is compacted to the ones that
+  // open prefixes still start from: bounds memory for a model that expands much of the trie.
+  int64_t pool_rows = 16384;
 };
 
 struct TrieHit {
@@ -41,6 +44,7 @@ struct TrieSearchStats {
   int64_t expansions = 0;                    // prefixes fed to the decoder (rows over all steps)
   int64_t steps = 0;                         // decoder steps
   std::vector<int64_t> sentence_expansions;  // expansions per sentence of the batch
+  int64_t compactions = 0;                   // times the state pool was compacted
 };
 
 // Called each time a sentence's next best sequence is known: hits holds its sequences so far,

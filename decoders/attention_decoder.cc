@@ -80,8 +80,9 @@ class AttentionDecoderState : public DecoderState {
   Attention::Prepared attention;  // what row i attends over: column columns[i] of `prepared`
   Attention::Prepared prepared;   // memory, mask and keys of the batch, computed once
   std::vector<int32_t> columns;
-  // append() leaves `attention` stale (a pool of states is only gathered from, never stepped):
-  // gathering from a pool re-gathers the rows' memory.
+  // `attention` no longer matches `columns`: gathered again by the next step, not before, so a
+  // pool of states that is only gathered from (a best-first search's) never holds a copy of the
+  // memory per row.
   bool attention_stale = false;
 
   void select(const std::vector<int32_t>& keep) override {
@@ -95,8 +96,19 @@ class AttentionDecoderState : public DecoderState {
       next[i] = columns[keep[i]];
     // A beam search reorders hypotheses within a sentence at every step, which leaves the
     // sentence of each row, and so its memory, unchanged: gather only when that changes.
-    if (next == columns && !attention_stale) return;
+    if (next == columns) return;
     columns = std::move(next);
+    mark_attention_stale();
+  }
+
+  void mark_attention_stale() {
+    attention = Attention::Prepared{};  // no copy of the memory outlives its rows
+    attention_stale = true;
+  }
+
+  // Brings `attention` in line with `columns` (step calls it).
+  void gather_attention() {
+    if (!attention_stale) return;
     attention.memory = ops::index_select(prepared.memory, 1, columns);
     attention.mask = ops::index_select(prepared.mask, 1, columns);
     attention.keys = ops::index_select(prepared.keys, 1, columns);
@@ -140,7 +152,7 @@ class AttentionDecoderState : public DecoderState {
       *views[i] = buffers_[i].slice(0, total);
     }
     columns.insert(columns.end(), other.columns.begin(), other.columns.end());
-    attention_stale = true;
+    mark_attention_stale();
   }
 
  private:
@@ -480,8 +492,7 @@ std::unique_ptr<DecoderState> AttentionDecoder::start(const Memory& memory) {
 
 Tensor AttentionDecoder::step(DecoderState& base, const Tensor& previous, Tensor* attention) {
   auto& state = dynamic_cast<AttentionDecoderState&>(base);
-  S2S_CHECK(!state.attention_stale,
-            "AttentionDecoder::step: a pool of appended states is gathered from, not stepped");
+  state.gather_attention();
   const int64_t n = state.rows(), h = hidden();
   ops::check::shape("AttentionDecoder::step", "previous", previous, {n});
   const auto& o = options_;

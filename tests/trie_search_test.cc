@@ -57,7 +57,8 @@ struct Searched {
 };
 
 Searched run(TinyModel& model, const std::vector<std::vector<int32_t>>& sources,
-             const std::vector<std::vector<int32_t>>& sequences, int expand, size_t stop_after) {
+             const std::vector<std::vector<int32_t>>& sequences, int expand, size_t stop_after,
+             int64_t pool_rows = 16384) {
   const TrieConstraint trie(sequences, kEos);
   std::map<Constraint::State, std::vector<int32_t>> sequence_of;
   for (const auto& y : sequences)
@@ -66,6 +67,7 @@ Searched run(TinyModel& model, const std::vector<std::vector<int32_t>>& sources,
   const Memory memory = model.encode(sources, lengths);
   TrieSearchOptions options;
   options.expand_per_step = expand;
+  options.pool_rows = pool_rows;
   Searched out;
   const auto enough = [&](int64_t, std::span<const TrieHit> hits) {
     return stop_after > 0 && hits.size() >= stop_after;
@@ -96,12 +98,26 @@ TEST(TrieSearch, RanksEverySequenceExactlyAsForcedDecodingDoes) {
     const auto sequences = all_sequences(7, 3);  // 4 + 16 + 64 sequences, shared prefixes
     for (int expand : {1, 3, 64}) {
       const Searched searched = run(model, kSources, sequences, expand, 0);
+      EXPECT_EQ(searched.stats.compactions, 0);
       for (size_t s = 0; s < kSources.size(); ++s)
         expect_same_ranking(searched.ranked[s], exhaustive(model, kSources[s], sequences),
                             sequences.size(),
                             "sharpen " + std::to_string(sharpen) + " expand " +
                                 std::to_string(expand) + " sentence " + std::to_string(s));
     }
+  }
+}
+
+TEST(TrieSearch, CompactingTheStatePoolChangesNothing) {
+  TinyModel model(17, 7, 2.0);
+  const auto sequences = all_sequences(7, 3);
+  for (int expand : {1, 5}) {
+    const Searched searched = run(model, kSources, sequences, expand, 0, /*pool_rows=*/6);
+    EXPECT_GT(searched.stats.compactions, 0) << "expand " << expand;
+    for (size_t s = 0; s < kSources.size(); ++s)
+      expect_same_ranking(searched.ranked[s], exhaustive(model, kSources[s], sequences),
+                          sequences.size(),
+                          "expand " + std::to_string(expand) + " sentence " + std::to_string(s));
   }
 }
 

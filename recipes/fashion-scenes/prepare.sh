@@ -4,7 +4,7 @@
 #
 #   recipes/fashion-scenes/prepare.sh [DATA_DIR] [--train N] [--dev N] [--test N] [--seed S]
 #
-# DATA_DIR defaults to recipes/fashion-scenes/data; the counts default to 20000 / 500 / 1000
+# DATA_DIR defaults to recipes/fashion-scenes/data; the counts default to 100000 / 500 / 1000
 # scenes and the seed to 1 (the same options always give the same files). Fashion-MNIST comes
 # from Debian's dataset-fashion-mnist package: `apt-get download` fetches the .deb (nothing is
 # installed on the system) and `dpkg-deb -x` unpacks it into DATA_DIR/pkg. render.py (Python

@@ -120,7 +120,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("source")
     ap.add_argument("out")
-    ap.add_argument("--train", type=int, default=20000)
+    ap.add_argument("--train", type=int, default=100000)
     ap.add_argument("--dev", type=int, default=500)
     ap.add_argument("--test", type=int, default=1000)
     ap.add_argument("--refs", type=int, default=5, help="reference captions per image")
