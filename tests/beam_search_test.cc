@@ -51,22 +51,6 @@ Replay replay(const std::vector<TinyModel*>& models, const std::vector<int32_t>&
   return r;
 }
 
-// Every output of at most max_tokens tokens over the ordinary ids (1 and 4..vocab-1).
-std::vector<std::vector<int32_t>> all_outputs(int64_t vocab, int max_tokens) {
-  std::vector<int32_t> alphabet = {1};
-  for (int32_t t = 4; t < vocab; ++t)
-    alphabet.push_back(t);
-  std::vector<std::vector<int32_t>> out = {{}};
-  for (size_t begin = 0; begin < out.size(); ++begin)
-    if (static_cast<int>(out[begin].size()) < max_tokens)
-      for (int32_t t : alphabet) {
-        std::vector<int32_t> longer = out[begin];
-        longer.push_back(t);
-        out.push_back(longer);
-      }
-  return out;
-}
-
 std::vector<std::vector<Hypothesis>> search(const std::vector<TinyModel*>& models,
                                             const std::vector<std::vector<int32_t>>& sources,
                                             const BeamSearchOptions& options,

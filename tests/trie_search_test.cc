@@ -16,19 +16,9 @@ namespace {
 constexpr int32_t kEos = 3;
 const std::vector<std::vector<int32_t>> kSources = {{4, 5}, {5, 1, 4, 4}, {1}, {6, 6, 5}};
 
-// Every sequence of 1 to max_tokens ordinary ids (1 and 4..vocab-1).
+// Every sequence of 1 to max_tokens ordinary ids (the empty one cannot be a response).
 std::vector<std::vector<int32_t>> all_sequences(int64_t vocab, int max_tokens) {
-  std::vector<int32_t> alphabet = {1};
-  for (int32_t t = 4; t < vocab; ++t)
-    alphabet.push_back(t);
-  std::vector<std::vector<int32_t>> out = {{}};
-  for (size_t begin = 0; begin < out.size(); ++begin)
-    if (static_cast<int>(out[begin].size()) < max_tokens)
-      for (int32_t t : alphabet) {
-        std::vector<int32_t> longer = out[begin];
-        longer.push_back(t);
-        out.push_back(longer);
-      }
+  std::vector<std::vector<int32_t>> out = all_outputs(vocab, max_tokens);
   out.erase(out.begin());
   return out;
 }
