@@ -10,7 +10,9 @@
 # Usage: scripts/bench-reply.sh MODEL_DIR RESPONSES MESSAGES
 #   MESSAGES: a message<TAB>reply file (escaped, as `s2s reply-data training` writes) or text.
 # Environment: BUILD_DIR (build), MESSAGES_N (512), BATCH (64), THREADS (2), K (3), ROUNDS (2),
-#   LINES (1000000; 0 skips part 2), MAX_WORDS (100: --max-message-words), EXTRA (more options).
+#   LINES (1000000; 0 skips part 2), MAX_WORDS (100: --max-message-words), EXTRA (more options),
+#   MEMORY_MODEL and MEMORY_RESPONSES (part 2 with another model and set, e.g. a tiny one, so
+#   that a million lines take minutes, not hours: memory use does not depend on the input).
 # For the smart-reply recipe:
 #   scripts/bench-reply.sh runs/reply/model recipes/smart-reply/data/responses.tsv \
 #     recipes/smart-reply/data/test.tsv
@@ -77,13 +79,15 @@ peak() {  # peak LINES: streams LINES messages through a pipe; prints peak RSS (
   local count=$1
   awk -v n="$count" '{ m[NR] = $0 } END { for (i = 0; i < n; ++i) print m[i % NR + 1] }' \
     "$work/pool" | /usr/bin/time -f '%M %e' -o "$work/time.$count" \
-    "$s2s" reply -m "$model" --responses "$responses" --k "$k" --batch-size "$batch" \
+    "$s2s" reply -m "${MEMORY_MODEL:-$model}" --responses "${MEMORY_RESPONSES:-$responses}" \
+    --k "$k" --batch-size "$batch" \
     --threads "$threads" --max-message-words "$max_words" ${EXTRA:-} -i - -o - 2>/dev/null |
     wc -l >"$work/out.$count"
   echo "$(cat "$work/time.$count") $(cat "$work/out.$count")"
 }
 small=$((lines / 100))
 echo
+echo "memory: model ${MEMORY_MODEL:-$model}, responses ${MEMORY_RESPONSES:-$responses}"
 printf '%-12s %16s %10s %14s\n' lines "peak RSS (MiB)" seconds "output lines"
 for count in "$small" "$lines"; do
   read -r kib secs out < <(peak "$count")
