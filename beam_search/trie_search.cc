@@ -134,7 +134,10 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
       for (SentenceSearch& s : sentences)
         for (OpenPrefix& prefix : s.open) {
           int32_t& row = new_row[prefix.parent_row];
-          if (row < 0) row = static_cast<int32_t>(keep.size()), keep.push_back(prefix.parent_row);
+          if (row < 0) {
+            row = static_cast<int32_t>(keep.size());
+            keep.push_back(static_cast<int32_t>(prefix.parent_row));
+          }
           prefix.parent_row = row;
         }
       pool = pool->gather(keep);
