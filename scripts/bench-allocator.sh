@@ -5,7 +5,8 @@
 # seconds (the trainer's own "over the run" figure, vocabulary and data loading excluded) and the
 # process's user and system CPU seconds, then the ratio of the fastest runs (off / on).
 # Usage: scripts/bench-allocator.sh [RECIPE]   (recipes/fashion-scenes/base.yaml: run its
-#   prepare.sh first). Environment: BUILD_DIR (build), STEPS (120), ROUNDS (2).
+#   prepare.sh first). Environment: BUILD_DIR (build), STEPS (120), ROUNDS (2), EXTRA (recipe
+#   overrides, e.g. "--image_encoder.channels [32,64,64] --image_encoder.batch_norm true").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=${1:-recipes/fashion-scenes/base.yaml}
@@ -16,7 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')"
-echo "recipe: $recipe, $steps steps"
+echo "recipe: $recipe ${EXTRA:-}, $steps steps"
 printf '%-6s %-5s %14s %10s %10s\n' round cache "train seconds" "user s" "sys s"
 for round in $(seq "$rounds"); do
   for cache in on off; do
@@ -24,7 +25,7 @@ for round in $(seq "$rounds"); do
     rm -rf "$work/run"
     S2S_HOST_CACHE_MB=$limit /usr/bin/time -f '%U %S' -o "$work/time" \
       "$s2s" train -r "$recipe" -o "$work/run" --train.max_steps "$steps" \
-      --train.valid_every 0 --train.max_minutes 30 >"$work/log" 2>&1 ||
+      --train.valid_every 0 --train.max_minutes 30 ${EXTRA:-} >"$work/log" 2>&1 ||
       { echo "bench-allocator: training failed:" >&2; tail -3 "$work/log" >&2; exit 1; }
     secs=$(sed -n 's/.* of \([0-9.]*\) s$/\1/p' "$work/log" | tail -1)
     read -r user sys <"$work/time"
