@@ -67,33 +67,18 @@ int64_t probe_feature_size(
   return f.dim(1);
 }
 
-Conv2dOptions project_options(const FrozenCnnOptions& o, int64_t features) {
-  Conv2dOptions c;
-  c.in_channels = features;
-  c.out_channels = o.output_size;
-  c.kernel_size = 1;
-  c.dtype = o.dtype;
-  c.device = o.device;
-  c.name = join_name(o.name, "project");
-  c.seed = Rng(o.seed).split(1000).seed();
-  return c;
-}
-
 }  // namespace
 
 FrozenCnnEncoder::FrozenCnnEncoder(FrozenCnnOptions options)
     : options_(validated(options)),
       net_(OnnxNet::load(options_.onnx, options_.output_layer)),
       feature_size_(probe_feature_size(net_, options_, grids_)),
-      project_(project_options(options_, feature_size_)) {
-  const FrozenCnnOptions& o = options_;
-  grid_size(o.image_height, o.image_width);  // the configured images must fit the tables
-  grid_ = GridMemory(o.name, o.max_grid_size, o.output_size, o.dropout, o.dtype, o.device,
-                     Rng(o.seed).split(2000));  // as ImageEncoder
+      grid_(options_.name, feature_size_, options_.max_grid_size, options_.output_size,
+            options_.dropout, options_.dtype, options_.device, options_.seed) {
+  grid_size(options_.image_height, options_.image_width);  // the images must fit the tables
 }
 
 void FrozenCnnEncoder::collect_parameters(std::vector<Parameter*>& out) {
-  project_.collect_parameters(out);
   grid_.collect_parameters(out);
 }
 
@@ -143,14 +128,13 @@ Memory FrozenCnnEncoder::encode(const Tensor& pixels, const Tensor& source_mask,
                   " feature grid, larger than image_encoder.max_grid_size (",
                   options_.max_grid_size, "); resize the images or raise max_grid_size");
   encoded_ = true;
-  return grid_.forward(project_.forward(x), training(), rng);  // project_: [B, D, H', W']
+  return grid_.forward(x, training(), rng);
 }
 
 void FrozenCnnEncoder::backward(const MemoryGradient& gradient) {
   S2S_CHECK(encoded_, "FrozenCnnEncoder::backward without encode");
-  const Tensor d_projected = grid_.backward(gradient);
   // The frozen features need no gradient: the projection computes only its own.
-  project_.backward(d_projected, /*input_gradient=*/false);
+  grid_.backward(gradient, /*input_gradient=*/false);
   encoded_ = false;
 }
 

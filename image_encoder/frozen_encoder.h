@@ -24,7 +24,6 @@
 
 #include "image_encoder/grid_memory.h"
 #include "image_encoder/image_io.h"
-#include "seq2seq/layers/conv2d.h"
 #include "seq2seq/model/encoder.h"
 
 namespace s2s {
@@ -84,8 +83,7 @@ class FrozenCnnEncoder : public Encoder {
   // (height, width) -> (H', W') of the sizes asked so far; before feature_size_, which fills it.
   mutable std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> grids_;
   int64_t feature_size_ = 0;
-  Conv2d project_;   // 1x1, F -> D
-  GridMemory grid_;  // projected map -> Memory, with the position tables
+  GridMemory grid_;  // 1x1 projection, position tables: feature map -> Memory
   bool encoded_ = false;
 };
 

@@ -9,9 +9,27 @@
 
 namespace s2s {
 
-GridMemory::GridMemory(const std::string& name, int64_t max_grid_size, int64_t width,
-                       double dropout, DType dtype, Device device, Rng rng)
-    : dropout_(dropout) {
+namespace {
+
+Conv2dOptions project_options(const std::string& name, int64_t features, int64_t width, DType dtype,
+                              Device device, uint64_t seed) {
+  Conv2dOptions c;
+  c.in_channels = features;
+  c.out_channels = width;
+  c.kernel_size = 1;
+  c.dtype = dtype;
+  c.device = device;
+  c.name = join_name(name, "project");
+  c.seed = Rng(seed).split(1000).seed();
+  return c;
+}
+
+}  // namespace
+
+GridMemory::GridMemory(const std::string& name, int64_t features, int64_t max_grid_size,
+                       int64_t width, double dropout, DType dtype, Device device, uint64_t seed)
+    : project_(project_options(name, features, width, dtype, device, seed)), dropout_(dropout) {
+  Rng rng = Rng(seed).split(2000);
   row_ = Parameter::make(join_name(name, "position.row"), {max_grid_size, width}, dtype, device);
   col_ = Parameter::make(join_name(name, "position.col"), {max_grid_size, width}, dtype, device);
   // Small against the features, so the embedding starts as a hint, not noise.
@@ -19,7 +37,8 @@ GridMemory::GridMemory(const std::string& name, int64_t max_grid_size, int64_t w
   init_uniform(col_.value, rng, 0.1);
 }
 
-Memory GridMemory::forward(const Tensor& projected, bool training, Rng* rng) {
+Memory GridMemory::forward(const Tensor& features, bool training, Rng* rng) {
+  const Tensor projected = project_.forward(features);  // [B, D, H', W']
   const bool drop = training && dropout_ > 0;
   S2S_CHECK(!drop || rng, "image encoder: dropout in training needs an Rng");
   const DType dtype = projected.dtype();
@@ -41,7 +60,7 @@ Memory GridMemory::forward(const Tensor& projected, bool training, Rng* rng) {
   return {vectors, mask, summary};
 }
 
-Tensor GridMemory::backward(const MemoryGradient& gradient) {
+Tensor GridMemory::backward(const MemoryGradient& gradient, bool input_gradient) {
   const DType dtype = row_.value.dtype();
   const Device device = row_.value.device();
   Tensor d_projected = Tensor::empty(projected_shape_, dtype, device);
@@ -57,10 +76,11 @@ Tensor GridMemory::backward(const MemoryGradient& gradient) {
   }
   if (gradient.summary.defined())
     ops::global_avg_pool_bwd(gradient.summary, d_projected, /*accumulate=*/true);
-  return d_projected;
+  return project_.backward(d_projected, input_gradient);
 }
 
 void GridMemory::collect_parameters(std::vector<Parameter*>& out) {
+  project_.collect_parameters(out);
   out.push_back(&row_);
   out.push_back(&col_);
 }

@@ -1,13 +1,15 @@
-// GridMemory: the head both image encoders share. A projected feature map [B, D, H', W'] becomes
-// the Memory the decoder reads: cell (i, j) at s = i * W' + j plus learned row[i] + col[j]
-// position vectors (attention is otherwise blind to where a cell is), dropout in training, an
-// all-ones mask, and the global average of the map (before the positions) as the summary.
-// backward returns the gradient of the projected map and accumulates the position tables'.
+// GridMemory: the head both image encoders share. A feature map [B, F, H', W'] is projected by a
+// 1x1 convolution to [B, D, H', W'] and becomes the Memory the decoder reads: cell (i, j) at
+// s = i * W' + j plus learned row[i] + col[j] position vectors (attention is otherwise blind to
+// where a cell is), dropout in training, an all-ones mask, and the global average of the projected
+// map (before the positions) as the summary. backward accumulates the projection's and the
+// position tables' gradients and returns the gradient of the feature map.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "seq2seq/layers/conv2d.h"
 #include "seq2seq/layers/parameter.h"
 #include "seq2seq/model/memory.h"
 #include "seq2seq/random.h"
@@ -16,19 +18,22 @@ namespace s2s {
 
 class GridMemory {
  public:
-  GridMemory() = default;
-  // Parameters name.position.row / name.position.col, [max_grid_size, width], drawn from rng.
-  GridMemory(const std::string& name, int64_t max_grid_size, int64_t width, double dropout,
-             DType dtype, Device device, Rng rng);
+  // Parameters name.project.* (1x1, features -> width) and name.position.row / .col
+  // ([max_grid_size, width]), drawn from the streams 1000 and 2000 of seed.
+  GridMemory(const std::string& name, int64_t features, int64_t max_grid_size, int64_t width,
+             double dropout, DType dtype, Device device, uint64_t seed);
 
-  // rng is needed when dropout > 0 and training.
-  Memory forward(const Tensor& projected, bool training, Rng* rng);
-  Tensor backward(const MemoryGradient& gradient);
+  // features: [B, F, H', W']. rng is needed when dropout > 0 and training.
+  Memory forward(const Tensor& features, bool training, Rng* rng);
+  // The gradient of the features, or an undefined tensor when input_gradient is false (a frozen
+  // network below needs none).
+  Tensor backward(const MemoryGradient& gradient, bool input_gradient = true);
   void collect_parameters(std::vector<Parameter*>& out);
 
  private:
-  Parameter row_;  // [max_grid_size, D]
-  Parameter col_;  // [max_grid_size, D]
+  Conv2d project_;  // 1x1, F -> D
+  Parameter row_;   // [max_grid_size, D]
+  Parameter col_;   // [max_grid_size, D]
   double dropout_ = 0;
   Shape projected_shape_;
   Tensor dropout_mask_;  // [S, B, D] or undefined

@@ -30,22 +30,12 @@ const ImageEncoderOptions& validated(const ImageEncoderOptions& o) {
   return o;
 }
 
-Conv2dOptions project_options(const ImageEncoderOptions& o) {
-  Conv2dOptions c;
-  c.in_channels = o.channels.back();
-  c.out_channels = o.output_size;
-  c.kernel_size = 1;
-  c.dtype = o.dtype;
-  c.device = o.device;
-  c.name = join_name(o.name, "project");
-  c.seed = Rng(o.seed).split(1000).seed();
-  return c;
-}
-
 }  // namespace
 
 ImageEncoder::ImageEncoder(ImageEncoderOptions options)
-    : options_(validated(options)), project_(project_options(options_)) {
+    : options_(validated(options)),
+      grid_(options_.name, options_.channels.back(), options_.max_grid_size, options_.output_size,
+            options_.dropout, options_.dtype, options_.device, options_.seed) {
   const ImageEncoderOptions& o = options_;
   const Rng streams(o.seed);
   int64_t in = o.in_channels;
@@ -81,8 +71,6 @@ ImageEncoder::ImageEncoder(ImageEncoderOptions options)
       in = o.channels[b];
     }
   }
-  grid_ = GridMemory(o.name, o.max_grid_size, o.output_size, o.dropout, o.dtype, o.device,
-                     streams.split(2000));
 }
 
 void ImageEncoder::collect_parameters(std::vector<Parameter*>& out) {
@@ -91,7 +79,6 @@ void ImageEncoder::collect_parameters(std::vector<Parameter*>& out) {
       stage.conv.collect_parameters(out);
       if (stage.bn) stage.bn->collect_parameters(out);
     }
-  project_.collect_parameters(out);
   grid_.collect_parameters(out);
 }
 
@@ -142,14 +129,12 @@ Memory ImageEncoder::encode(const Tensor& pixels, const Tensor& source_mask, Rng
     x = block.pool.forward(x);
   }
   encoded_ = true;
-  return grid_.forward(project_.forward(x), training(), rng);  // project_: [B, D, H', W']
+  return grid_.forward(x, training(), rng);
 }
 
 void ImageEncoder::backward(const MemoryGradient& gradient) {
   S2S_CHECK(encoded_, "ImageEncoder::backward without encode");
-  const Tensor d_projected = grid_.backward(gradient);
-
-  Tensor dx = project_.backward(d_projected);
+  Tensor dx = grid_.backward(gradient);
   for (size_t b = blocks_.size(); b-- > 0;) {
     Block& block = blocks_[b];
     dx = block.pool.backward(dx);

@@ -78,8 +78,7 @@ class ImageEncoder : public Encoder {
 
   ImageEncoderOptions options_;
   std::vector<Block> blocks_;
-  Conv2d project_;   // 1x1 to D
-  GridMemory grid_;  // projected map -> Memory, with the position tables
+  GridMemory grid_;  // 1x1 projection, position tables: feature map -> Memory
   bool encoded_ = false;
 };
 

@@ -7,15 +7,7 @@
 set -u
 s2s=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passed=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$here/check_lib.sh"
 
 python3 "$here/make_caption_images.py" data
 cat > tiny.yaml <<'YAML'

@@ -12,15 +12,7 @@ set -u
 s2s=$1
 if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (apt-get install openmpi-bin)"; exit 77; fi
 if ! "$s2s" version | grep -qi "mpi: *on"; then echo "SKIP: s2s was built without MPI (S2S_MPI)"; exit 77; fi
-work=$(mktemp -d)
-trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passed=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 # Loopback runs in a container: allow root, oversubscribe the 2 cores, shared memory transport.
 mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
 [ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)

@@ -5,15 +5,7 @@
 # threads; bad records get error records and the job goes on. Usage: reply_test.sh PATH_TO_S2S
 set -u
 s2s=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passed=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 
 # Ten replies, one per first digit of the message.
 cat > replies.txt <<'TXT'

@@ -6,15 +6,7 @@
 # Usage: train_test.sh PATH_TO_S2S
 set -u
 s2s=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passed=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 
 # Digit strings and their reversals; a seeded awk generator keeps the data identical everywhere.
 gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {

@@ -296,7 +296,9 @@ int run_reply(int argc, char** argv) {
       const std::vector<ReplyResult> searched = exact.suggest(sample);
       const auto t1 = std::chrono::steady_clock::now();
       size_t agree = 0;
+      int64_t expansions = 0;
       for (size_t i = 0; i < sample.size(); ++i) {
+        expansions += searched[i].expansions;
         const std::vector<Suggestion> all = exact.score_all(sample[i]);
         bool same = searched[i].suggestions.size() == std::min<size_t>(reply.k, all.size());
         for (size_t j = 0; same && j < searched[i].suggestions.size(); ++j)
@@ -312,9 +314,10 @@ int run_reply(int argc, char** argv) {
           sample.size(), responses.size(), reply.k, agree,
           100.0 * static_cast<double>(agree) / static_cast<double>(sample.size()));
       std::printf(
-          "trie search %.1f messages/s, forced decoding %.2f messages/s: %.1fx faster "
-          "(batch %lld, %d threads)\n",
+          "trie search %.1f messages/s (%.0f prefixes expanded per message), forced decoding "
+          "%.2f messages/s: %.1fx faster (batch %lld, %d threads)\n",
           static_cast<double>(sample.size()) / search_s,
+          static_cast<double>(expansions) / static_cast<double>(sample.size()),
           static_cast<double>(sample.size()) / forced_s, forced_s / search_s,
           static_cast<long long>(reply.batch_size), threads);
     }
