@@ -337,6 +337,63 @@ void check_batch(const Tensor& batch, const ImageOptions& options, int64_t row) 
             ")");
 }
 
+// Resizes source (1 or 3 channels, BGR, any supported depth) to options' size, keeping the
+// aspect, and writes it into row `row` of batch as [C, H, W], RGB, normalized. what names the
+// image in errors.
+void place_image(const cv::Mat& source, const std::string& what, const ImageOptions& options,
+                 bool flip, Tensor& batch, int64_t row) {
+  // Keep the aspect: pad fits the whole image inside, crop covers the target and cuts the rest.
+  const double sx = static_cast<double>(options.width) / source.cols;
+  const double sy = static_cast<double>(options.height) / source.rows;
+  const double scale = options.resize == ResizeMode::pad ? std::min(sx, sy) : std::max(sx, sy);
+  int rw = static_cast<int>(round_size(source.cols * scale));
+  int rh = static_cast<int>(round_size(source.rows * scale));
+  if (options.resize == ResizeMode::pad) {
+    rw = std::min(rw, options.width);
+    rh = std::min(rh, options.height);
+  } else {
+    rw = std::max(rw, options.width);
+    rh = std::max(rh, options.height);
+  }
+  cv::Mat resized;
+  try {
+    const int interpolation = scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR;
+    cv::resize(source, resized, cv::Size(rw, rh), 0, 0, interpolation);
+    if (options.resize == ResizeMode::crop)
+      resized = resized(cv::Rect((rw - options.width) / 2, (rh - options.height) / 2, options.width,
+                                 options.height));
+    cv::Mat as_float;
+    resized.convertTo(as_float, CV_32F, 1.0 / max_value_of(resized.depth()));
+    if (as_float.channels() == 3 && options.channels == 1)
+      cv::cvtColor(as_float, resized, cv::COLOR_BGR2GRAY);
+    else
+      resized = as_float;
+    if (flip) cv::flip(resized, resized, 1);
+  } catch (const cv::Exception& e) {
+    throw InputError(what + ": cannot resize: " + e.err);
+  }
+
+  // Place it (centered when padded) into [C, H, W], RGB, normalized.
+  const int64_t plane = int64_t{options.height} * options.width;
+  float* out = batch.data<float>() + row * options.channels * plane;
+  const int x0 = (options.width - resized.cols) / 2, y0 = (options.height - resized.rows) / 2;
+  const int src_channels = resized.channels();
+  for (int c = 0; c < options.channels; ++c) {
+    const float mean = options.mean.size() == 1 ? options.mean[0] : options.mean[c];
+    const float inv_std = 1.0f / (options.std.size() == 1 ? options.std[0] : options.std[c]);
+    // Output channel c (RGB) reads OpenCV's BGR channel 2 - c; a gray source feeds every one.
+    const int src_c = src_channels == 1 ? 0 : 2 - c;
+    float* dst = out + c * plane;
+    std::fill(dst, dst + plane, (options.pad_value - mean) * inv_std);
+    for (int y = 0; y < resized.rows; ++y) {
+      const float* in = resized.ptr<float>(y);
+      float* o = dst + int64_t{y + y0} * options.width + x0;
+      for (int x = 0; x < resized.cols; ++x)
+        o[x] = (in[x * src_channels + src_c] - mean) * inv_std;
+    }
+  }
+}
+
 }  // namespace
 
 ResizeMode parse_resize_mode(const std::string& text) {
@@ -445,58 +502,38 @@ void load_image_into(const std::string& path, const ImageOptions& options, Tenso
       window.y = std::min(window.y, decoded.rows - window.height);
     }
   }
-  const cv::Mat source = decoded(window);
+  place_image(decoded(window), path, options, flip, batch, row);
+}
 
-  // Keep the aspect: pad fits the whole image inside, crop covers the target and cuts the rest.
-  const double sx = static_cast<double>(options.width) / source.cols;
-  const double sy = static_cast<double>(options.height) / source.rows;
-  const double scale = options.resize == ResizeMode::pad ? std::min(sx, sy) : std::max(sx, sy);
-  int rw = static_cast<int>(round_size(source.cols * scale));
-  int rh = static_cast<int>(round_size(source.rows * scale));
-  if (options.resize == ResizeMode::pad) {
-    rw = std::min(rw, options.width);
-    rh = std::min(rh, options.height);
-  } else {
-    rw = std::max(rw, options.width);
-    rh = std::max(rh, options.height);
-  }
-  cv::Mat resized;
-  try {
-    const int interpolation = scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR;
-    cv::resize(source, resized, cv::Size(rw, rh), 0, 0, interpolation);
-    if (options.resize == ResizeMode::crop)
-      resized = resized(cv::Rect((rw - options.width) / 2, (rh - options.height) / 2, options.width,
-                                 options.height));
-    cv::Mat as_float;
-    resized.convertTo(as_float, CV_32F, 1.0 / max_value_of(resized.depth()));
-    if (as_float.channels() == 3 && options.channels == 1)
-      cv::cvtColor(as_float, resized, cv::COLOR_BGR2GRAY);
-    else
-      resized = as_float;
-    if (flip) cv::flip(resized, resized, 1);
-  } catch (const cv::Exception& e) {
-    throw InputError(path + ": cannot resize: " + e.err);
-  }
-
-  // Place it (centered when padded) into [C, H, W], RGB, normalized.
-  const int64_t plane = int64_t{options.height} * options.width;
-  float* out = batch.data<float>() + row * options.channels * plane;
-  const int x0 = (options.width - resized.cols) / 2, y0 = (options.height - resized.rows) / 2;
-  const int src_channels = resized.channels();
-  for (int c = 0; c < options.channels; ++c) {
-    const float mean = options.mean.size() == 1 ? options.mean[0] : options.mean[c];
-    const float inv_std = 1.0f / (options.std.size() == 1 ? options.std[0] : options.std[c]);
-    // Output channel c (RGB) reads OpenCV's BGR channel 2 - c; a gray source feeds every one.
-    const int src_c = src_channels == 1 ? 0 : 2 - c;
-    float* dst = out + c * plane;
-    std::fill(dst, dst + plane, (options.pad_value - mean) * inv_std);
-    for (int y = 0; y < resized.rows; ++y) {
-      const float* in = resized.ptr<float>(y);
-      float* o = dst + int64_t{y + y0} * options.width + x0;
-      for (int x = 0; x < resized.cols; ++x)
-        o[x] = (in[x * src_channels + src_c] - mean) * inv_std;
-    }
-  }
+void load_pixels_into(const PixelView& pixels, const ImageOptions& options, Tensor& batch,
+                      int64_t row) {
+  options.validate();
+  check_batch(batch, options, row);
+  const std::string what = "in-memory image";
+  if (pixels.data == nullptr) throw InputError(what + ": no pixel data");
+  if (pixels.height < 1 || pixels.width < 1 || pixels.height > (int64_t{1} << 31) ||
+      pixels.width > (int64_t{1} << 31))
+    throw InputError(what + ": " + std::to_string(pixels.width) + " x " +
+                     std::to_string(pixels.height) + " pixels");
+  if (pixels.channels != 1 && pixels.channels != 3 && pixels.channels != 4)
+    throw InputError(what + ": " + std::to_string(pixels.channels) +
+                     " channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)");
+  if (pixels.height * pixels.width > options.max_pixels)
+    throw InputError(what + " of " + std::to_string(pixels.width) + " x " +
+                     std::to_string(pixels.height) + " pixels, over the limit of " +
+                     megapixels(options.max_pixels) + " pixels (image max_pixels)");
+  const int type = CV_MAKETYPE(pixels.is_float ? CV_32F : CV_8U, static_cast<int>(pixels.channels));
+  // A view of the caller's buffer, never written: cv::Mat takes a non-const pointer.
+  const cv::Mat rgb(static_cast<int>(pixels.height), static_cast<int>(pixels.width), type,
+                    const_cast<void*>(pixels.data));
+  cv::Mat bgr;
+  if (pixels.channels == 3)
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  else if (pixels.channels == 4)
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA);
+  else
+    bgr = rgb;
+  place_image(remove_alpha(bgr, options.alpha), what, options, false, batch, row);
 }
 
 Tensor load_image_batch(const std::vector<std::string>& paths, const ImageOptions& options,

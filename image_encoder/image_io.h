@@ -106,6 +106,21 @@ Tensor load_image(const std::string& path, const ImageOptions& options,
 void load_image_into(const std::string& path, const ImageOptions& options, Tensor& batch,
                      int64_t row, const ImageAugmentation& augmentation = {}, Rng* rng = nullptr);
 
+// An image in memory: height x width x channels, row-major and contiguous, channels RGB(A) or
+// gray; 8-bit values, or floats with intensities in [0, 1]. The caller keeps the data alive.
+struct PixelView {
+  const void* data = nullptr;
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t channels = 3;  // 1 gray, 3 RGB, 4 RGBA (alpha as options.alpha says)
+  bool is_float = false;
+};
+
+// The same as load_image_into for pixels already decoded: resized, placed and normalized exactly
+// as the same pixels read from a file are. InputError for a size or channel count it cannot take.
+void load_pixels_into(const PixelView& pixels, const ImageOptions& options, Tensor& batch,
+                      int64_t row);
+
 // Loads every path into one batch [paths.size(), C, H, W]. A file that fails leaves its row
 // filled with zeros and its message in errors[i] (empty for success): callers like `s2s caption`
 // report it and go on. With augmentation, row i draws from its own stream split off rng by the

@@ -13,14 +13,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "beam_search/beam_search.h"
-#include "image_encoder/image_io.h"
-#include "seq2seq/cli/caption_model.h"
+#include "seq2seq/api/captioner.h"
 #include "seq2seq/cli/command.h"
-#include "seq2seq/ops/index_select.h"
+#include "seq2seq/error.h"
 #include "seq2seq/output_file.h"
 #include "seq2seq/progress.h"
-#include "seq2seq/runtime.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -29,35 +26,6 @@ using json = nlohmann::ordered_json;  // keys in the documented order
 namespace s2s::cli {
 
 namespace {
-
-// Every regular file named (or under a named folder), sorted; a path that does not exist is an
-// InputError. Hidden files inside folders are skipped.
-std::vector<std::string> collect(const std::vector<std::string>& paths, bool recursive) {
-  std::vector<std::string> files;
-  for (const std::string& p : paths) {
-    std::error_code error;
-    const fs::file_status status = fs::status(p, error);
-    if (error || !fs::exists(status)) throw InputError("'" + p + "' does not exist");
-    if (!fs::is_directory(status)) {
-      files.push_back(p);
-      continue;
-    }
-    auto add = [&](const fs::directory_entry& entry) {
-      const std::string name = entry.path().filename().string();
-      if (!name.empty() && name[0] == '.') return;
-      if (entry.is_regular_file()) files.push_back(entry.path().string());
-    };
-    if (recursive)
-      for (const auto& entry : fs::recursive_directory_iterator(p))
-        add(entry);
-    else
-      for (const auto& entry : fs::directory_iterator(p))
-        add(entry);
-  }
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
-  return files;
-}
 
 std::string number(double value) {
   char buffer[32];
@@ -101,72 +69,47 @@ int run_caption(int argc, char** argv) {
   if (paths.empty()) throw UsageError("s2s caption: name at least one image file or folder");
   if (format != "tsv" && format != "jsonl")
     throw UsageError("s2s caption: --format must be tsv or jsonl, got '" + format + "'");
-  set_num_threads(threads);
-  CaptionModel model = CaptionModel::load(model_path, Device::parse(device_name));
-  const ImageOptions image = image_options(model.config);
-  BeamSearchOptions search;
-  search.beam_size =
-      values.count("beam") ? values["beam"].as<int>() : model.config.get<int>("caption.beam_size");
-  search.length_penalty = values.count("normalize") ? values["normalize"].as<double>()
-                                                    : model.config.get<double>("caption.normalize");
-  search.max_length_factor = 0;
-  search.max_length_add = model.config.get<int64_t>("caption.max_length");
-  search.bos_id = Vocab::kBos;
-  search.eos_id = Vocab::kEos;
-  search.pad_id = Vocab::kPad;
-  if (search.beam_size < 1) throw UsageError("s2s caption: --beam must be at least 1");
-  if (n_best < 1 || n_best > search.beam_size)
+  const api::Captioner captioner(model_path, {device_name, threads});
+  api::CaptionOptions settings = captioner.default_options();
+  if (values.count("beam")) settings.beam_size = values["beam"].as<int>();
+  if (values.count("normalize")) settings.length_penalty = values["normalize"].as<double>();
+  if (settings.beam_size < 1) throw UsageError("s2s caption: --beam must be at least 1");
+  if (n_best < 1 || n_best > settings.beam_size)
     throw UsageError("s2s caption: --n-best must be between 1 and the beam size");
-  search.n_best = n_best;
-  search.keep_attention = !maps_dir.empty();
-  const int64_t batch_size = values.count("batch-size")
-                                 ? values["batch-size"].as<int64_t>()
-                                 : model.config.get<int64_t>("caption.batch_size");
-  if (batch_size < 1) throw UsageError("s2s caption: --batch-size must be at least 1");
+  settings.n_best = n_best;
+  settings.attention = !maps_dir.empty();
+  if (values.count("batch-size")) settings.batch_size = values["batch-size"].as<int64_t>();
+  if (settings.batch_size < 1) throw UsageError("s2s caption: --batch-size must be at least 1");
+  const int64_t batch_size = settings.batch_size;
   if (!maps_dir.empty()) fs::create_directories(maps_dir);
 
-  const std::vector<std::string> files = collect(paths, values["recursive"].as<bool>());
+  const std::vector<std::string> files =
+      api::list_image_files(paths, values["recursive"].as<bool>());
   OutputFile out(output);
   Progress progress("caption", static_cast<int64_t>(files.size()), "images");
   int64_t failed = 0;
   for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(files.size(), begin + static_cast<size_t>(batch_size));
     const std::vector<std::string> batch(files.begin() + begin, files.begin() + end);
-    std::vector<std::string> errors;
-    Tensor pixels = load_image_batch(batch, image, errors);
-    // Only the images that loaded go through the network.
-    std::vector<int32_t> good;
-    for (size_t i = 0; i < batch.size(); ++i)
-      if (errors[i].empty()) good.push_back(static_cast<int32_t>(i));
-    std::vector<std::vector<Hypothesis>> found(batch.size());
-    int64_t grid_h = 0, grid_w = 0;
-    if (!good.empty()) {
-      Tensor input = good.size() == batch.size() ? pixels : ops::index_select(pixels, 0, good);
-      if (!model.device().is_cpu()) input = input.to(model.device());
-      std::tie(grid_h, grid_w) = model.grid_size();
-      const Memory memory = model.encoder->encode(input, Tensor(), nullptr);
-      const SearchModel member{model.decoder.get(), &memory};
-      const std::vector<int64_t> cells(good.size(), memory.vectors.dim(0));
-      auto hyps = beam_search(std::span(&member, 1), cells, search);
-      for (size_t j = 0; j < good.size(); ++j)
-        found[good[j]] = std::move(hyps[j]);
-    }
+    const std::vector<api::CaptionResult> found = captioner.caption(batch, settings);
     for (size_t i = 0; i < batch.size(); ++i) {
       const std::string& path = batch[i];
-      if (!errors[i].empty()) {
+      const std::string& error = found[i].error;
+      if (!error.empty()) {
         ++failed;
-        progress.log("s2s caption: " + errors[i]);
+        progress.log("s2s caption: " + error);
         if (format == "jsonl")
-          out.write(json{{"path", path}, {"error", errors[i]}}.dump(
-                        -1, ' ', false, json::error_handler_t::replace) +
+          out.write(json{{"path", path}, {"error", error}}.dump(-1, ' ', false,
+                                                                json::error_handler_t::replace) +
                     "\n");
         else
-          out.write(field(path) + "\t\t\t" + field(errors[i]) + "\n");
+          out.write(field(path) + "\t\t\t" + field(error) + "\n");
         continue;
       }
-      for (size_t r = 0; r < found[i].size(); ++r) {
-        const Hypothesis& h = found[i][r];
-        const std::string caption = model.vocab->decode(h.tokens);
+      const std::vector<api::Caption>& captions = found[i].captions;
+      for (size_t r = 0; r < captions.size(); ++r) {
+        const api::Caption& h = captions[r];
+        const std::string& caption = h.text;
         if (format == "jsonl") {
           json record{
               {"path", path}, {"caption", caption}, {"score", std::round(h.score * 1e4) / 1e4}};
@@ -176,16 +119,10 @@ int run_caption(int argc, char** argv) {
           out.write(field(path) + "\t" + field(caption) + "\t" + number(h.score) + "\n");
         }
       }
-      if (!maps_dir.empty() && !found[i].empty()) {
-        const Hypothesis& best = found[i][0];
-        std::vector<std::string> words;
-        for (int32_t id : best.tokens)
-          words.push_back(model.vocab->decode(std::vector<int32_t>{id}));
-        words.push_back("</s>");
+      if (!maps_dir.empty() && !captions.empty()) {
         const std::string name = fs::path(path).filename().string() + ".attention.png";
         try {
-          write_attention_map(path, image, words, best.attention, grid_h, grid_w,
-                              (fs::path(maps_dir) / name).string());
+          captioner.write_attention_map(path, captions[0], (fs::path(maps_dir) / name).string());
         } catch (const Error& e) {
           ++failed;
           progress.log("s2s caption: attention map of " + path + ": " + e.what());

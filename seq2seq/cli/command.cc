@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "seq2seq/error.h"
+
 namespace po = boost::program_options;
 
 namespace s2s::cli {
@@ -54,6 +56,29 @@ bool parse_options(const std::string& command, const std::string& synopsis,
     throw UsageError("s2s " + command + ": " + e.what() + " (see s2s " + command + " --help)");
   }
   return true;
+}
+
+std::vector<std::pair<std::string, std::string>> take_overrides(int& argc, char** argv) {
+  std::vector<std::pair<std::string, std::string>> overrides;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    if (arg.rfind("--", 0) == 0 && name.find('.') != std::string::npos) {
+      const std::string key = name.substr(2);
+      if (eq != std::string::npos) {
+        overrides.emplace_back(key, arg.substr(eq + 1));
+      } else {
+        if (i + 1 >= argc) throw ConfigError("recipe key --" + key + " needs a value");
+        overrides.emplace_back(key, argv[++i]);
+      }
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argc = out;
+  return overrides;
 }
 
 }  // namespace s2s::cli

@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace s2s::cli {
@@ -29,6 +30,11 @@ bool parse_options(
     const boost::program_options::options_description& options, int argc, char** argv,
     boost::program_options::variables_map& values,
     const boost::program_options::positional_options_description* positional = nullptr);
+
+// Removes every `--dotted.key VALUE` and `--dotted.key=VALUE` from argv (argc adjusted) and
+// returns them in order as recipe overrides (api::Overrides); an option whose name has a dot is
+// a recipe key, never a flag.
+std::vector<std::pair<std::string, std::string>> take_overrides(int& argc, char** argv);
 
 int run_version(int argc, char** argv);
 int run_bleu(int argc, char** argv);

@@ -15,17 +15,13 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "reply/evaluation.h"
-#include "reply/pairs.h"
-#include "reply/response_set.h"
+#include "seq2seq/api/reply.h"
 #include "seq2seq/cli/command.h"
-#include "seq2seq/cli/reply_suggester.h"
+#include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
 #include "seq2seq/progress.h"
-#include "seq2seq/runtime.h"
 
 namespace po = boost::program_options;
 using json = nlohmann::json;
@@ -42,43 +38,9 @@ struct Record {
   std::string error;  // why it cannot be scored
 };
 
-// Clusters ordered by P(cluster | message): the sum of P(response | message) over the cluster's
-// responses among `ranked` (exact ones, best first; a cluster's responses ranked lower add less
-// than the last ranked one each). An intent many responses express outranks one said one way.
-std::vector<std::string> clusters_by_mass(const std::vector<Suggestion>& ranked,
-                                          const std::vector<reply::Response>& responses) {
-  std::vector<std::string> names;
-  std::vector<double> best, sum;  // log-sum-exp per cluster, relative to its best score
-  for (const Suggestion& s : ranked) {
-    const std::string& cluster = responses[s.response].cluster;
-    const auto it = std::find(names.begin(), names.end(), cluster);
-    if (it == names.end()) {
-      names.push_back(cluster), best.push_back(s.score), sum.push_back(1.0);
-    } else {
-      const size_t i = static_cast<size_t>(it - names.begin());
-      sum[i] += std::exp(s.score - best[i]);  // ranked best first: best[i] >= s.score
-    }
-  }
-  std::vector<size_t> order(names.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  const auto log_mass = [&](size_t i) { return best[i] + std::log(sum[i]); };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return log_mass(a) > log_mass(b); });
-  std::vector<std::string> out;
-  for (size_t i : order)
-    out.push_back(names[i]);
-  return out;
-}
-
-// White space runs (newlines included) -> one space, then the first max_words words
-// (--max-message-words, 0: all): the model saw messages this way in training.
-std::string flatten(std::string_view text, size_t max_words) {
-  return reply::first_words(reply::collapse_whitespace(text), max_words);
-}
-
-Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t max_bytes,
-                    size_t max_words) {
+// The message of a JSONL record or a text line; ReplySuggester collapses its white space and
+// cuts it to --max-message-words, as the model saw messages in training.
+Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t max_bytes) {
   Record r;
   r.line = number;
   r.id = number;
@@ -87,7 +49,7 @@ Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t 
       r.error = "the text has " + std::to_string(line.size()) + " bytes, over --max-text-bytes";
       return r;
     }
-    r.text = flatten(line, max_words);
+    r.text = line;
     return r;
   }
   json value;
@@ -113,7 +75,7 @@ Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t 
     r.error = "the text has " + std::to_string(text.size()) + " bytes, over --max-text-bytes";
     return r;
   }
-  r.text = flatten(text, max_words);
+  r.text = text;
   return r;
 }
 
@@ -126,9 +88,8 @@ int run_reply(int argc, char** argv) {
   size_t max_tokens = 12;
   int threads = kDefaultThreads;
   int64_t max_text_bytes = 100000;
-  size_t max_message_words = 0;
   double coverage = 0.5;
-  ReplyOptions reply;
+  api::ReplyOptions reply;
   options.add_options()("model,m", po::value(&model_path)->required(),
                         "message -> reply model folder (s2s train)")(
       "responses", po::value(&responses_path)->required(),
@@ -150,7 +111,7 @@ int run_reply(int argc, char** argv) {
       "rank by forced decoding of every response instead of the trie search (the same ranking, "
       "at full cost: the reference for checks and benchmarks)")(
       "batch-size", po::value(&reply.batch_size)->default_value(64), "messages per search batch")(
-      "max-message-words", po::value(&max_message_words)->default_value(0),
+      "max-message-words", po::value(&reply.max_message_words)->default_value(0),
       "read only the first N words of a message (0: all), as `reply-data training` cut them")(
       "max-text-bytes", po::value(&max_text_bytes)->default_value(100000),
       "longer messages are error records")("threads",
@@ -183,156 +144,59 @@ int run_reply(int argc, char** argv) {
   if (reply.expand_per_step < 1) throw UsageError("s2s reply: --expand must be at least 1");
   if (reply.ranked < 0) throw UsageError("s2s reply: --rank must not be negative");
   if (!evaluate.empty() && values["rank"].defaulted()) reply.ranked = 100;
-  const Device device = Device::parse(device_name);
-  const std::vector<reply::Response> responses = reply::read_response_set(responses_path);
+  const std::vector<api::Response> responses = api::read_responses(responses_path);
 
   if (!evaluate.empty() || !calibrate.empty()) {
-    set_num_threads(threads);
-    TranslationModel model = TranslationModel::load(model_path, device);
-    ReplySuggester suggester(model, responses, reply);
-    const std::string pairs_path = !evaluate.empty() ? evaluate : calibrate;
+    const api::ReplySuggester suggester(model_path, responses, reply, {device_name, threads});
     std::vector<std::string> messages, replies;
-    LineReader pairs(pairs_path);
-    std::string line;
-    while (pairs.next(line)) {
-      const size_t tab = line.find('\t');
-      if (tab == std::string::npos)
-        throw InputError(pairs.location() + ": expected message<TAB>reply");
-      messages.push_back(flatten(reply::unescape_field(line.substr(0, tab)), max_message_words));
-      replies.push_back(reply::unescape_field(line.substr(tab + 1)));
-    }
-    const reply::CandidateMode candidate_mode = reply::parse_candidate_mode(candidate);
-    const reply::ResponseMatcher matcher(responses);
-    const std::vector<std::string> frequent = reply::clusters_by_prior(responses);
-    // As `s2s reply-data baseline`: pairs whose true reply gives no candidate or matches no
-    // response count as misses in the all-pairs figures and are left out of the mapped ones.
-    reply::RankingMetrics model_metrics(reply.k), baseline(reply.k), model_all(reply.k),
-        baseline_all(reply.k), mass_metrics(reply.k);
-    std::vector<std::pair<double, bool>>
-        best_and_hit;  // per message: best score, true cluster in k
+    api::read_reply_pairs(!evaluate.empty() ? evaluate : calibrate, messages, replies);
+    api::ReplyEvaluationOptions evaluation;
+    evaluation.candidate = candidate;
+    evaluation.max_tokens = max_tokens;
+    evaluation.coverage = coverage;
+    evaluation.forced_check = values["forced-check"].as<int64_t>();
     Progress progress("reply evaluate", static_cast<int64_t>(messages.size()), "pairs");
-    const size_t chunk = 256;
-    for (size_t begin = 0; begin < messages.size(); begin += chunk) {
-      const size_t end = std::min(messages.size(), begin + chunk);
-      const std::vector<std::string> part(messages.begin() + begin, messages.begin() + end);
-      const std::vector<ReplyResult> results = suggester.suggest(part);
-      for (size_t i = 0; i < results.size(); ++i) {
-        const std::string truth_text =
-            reply::candidate_response(replies[begin + i], candidate_mode, max_tokens);
-        const auto match =
-            truth_text.empty() ? reply::ResponseMatcher::Match{} : matcher.nearest(truth_text);
-        if (match.index < 0) {
-          model_all.add(0);
-          baseline_all.add(0);
-          continue;
-        }
-        const std::string& truth = responses[match.index].cluster;
-        // The model's ranking of clusters: by their best response.
-        std::vector<std::string> clusters;
-        for (const Suggestion& s : results[i].ranked)
-          if (std::find(clusters.begin(), clusters.end(), responses[s.response].cluster) ==
-              clusters.end())
-            clusters.push_back(responses[s.response].cluster);
-        const auto rank_of = [&](const std::vector<std::string>& ranking) {
-          const auto it = std::find(ranking.begin(), ranking.end(), truth);
-          return it == ranking.end() ? size_t{0} : static_cast<size_t>(it - ranking.begin()) + 1;
-        };
-        const size_t rank = rank_of(clusters);
-        model_metrics.add(rank);
-        mass_metrics.add(rank_of(clusters_by_mass(results[i].ranked, responses)));
-        baseline.add(rank_of(frequent));
-        model_all.add(rank);
-        baseline_all.add(rank_of(frequent));
-        if (!results[i].ranked.empty())
-          best_and_hit.emplace_back(results[i].ranked[0].score,
-                                    rank > 0 && rank <= static_cast<size_t>(reply.k));
-      }
-      progress.update(static_cast<int64_t>(end));
-    }
+    evaluation.on_progress = [&](size_t done, size_t) {
+      progress.update(static_cast<int64_t>(done));
+    };
+    const api::ReplyEvaluation e = api::evaluate_replies(suggester, messages, replies, evaluation);
     progress.finish();
-    std::printf("pairs %zu, with a matching response cluster %zu; k = %d, %zu clusters\n",
-                messages.size(), model_metrics.count(), reply.k, frequent.size());
-    std::printf("model:     recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f)\n", reply.k,
-                model_metrics.recall(), model_metrics.mrr(), model_all.recall(), model_all.mrr());
+    std::printf("pairs %zu, with a matching response cluster %zu; k = %d, %zu clusters\n", e.pairs,
+                e.model.count, e.k, e.clusters);
+    std::printf("model:     recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f)\n", e.k,
+                e.model.recall, e.model.mrr, e.model_all.recall, e.model_all.mrr);
     std::printf(
         "model, clusters by probability: recall@%d %.4f  MRR %.4f   (P(cluster | message) = "
         "sum of P(response | message) over its responses among the %d ranked)\n",
-        reply.k, mass_metrics.recall(), mass_metrics.mrr(), reply.ranked);
+        e.k, e.model_by_mass.recall, e.model_by_mass.mrr, e.ranked);
     std::printf(
         "frequency: recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f; always the %d "
         "most frequent clusters)\n",
-        reply.k, baseline.recall(), baseline.mrr(), baseline_all.recall(), baseline_all.mrr(),
-        reply.k);
-    std::sort(best_and_hit.begin(), best_and_hit.end(), std::greater<>());
-    std::printf("\ntriggering: coverage  precision@%d  threshold\n", reply.k);
-    double chosen = -1e30;
-    for (int step = 1; step <= 10; ++step) {
-      const double share = step / 10.0;
-      const size_t n = std::max<size_t>(
-          1, static_cast<size_t>(std::llround(share * static_cast<double>(best_and_hit.size()))));
-      if (best_and_hit.empty()) break;
-      size_t hits = 0;
-      for (size_t i = 0; i < n && i < best_and_hit.size(); ++i)
-        hits += best_and_hit[i].second;
-      const double threshold = best_and_hit[std::min(n, best_and_hit.size()) - 1].first;
-      std::printf("            %8.2f  %12.4f  %9.4f\n", share,
-                  static_cast<double>(hits) / static_cast<double>(n), threshold);
-      if (share <= coverage + 1e-9) chosen = threshold;
-    }
-    if (!calibrate.empty()) std::printf("\nthreshold for coverage %.2f: %.4f\n", coverage, chosen);
-    const int64_t forced = std::min<int64_t>(values["forced-check"].as<int64_t>(),
-                                             static_cast<int64_t>(messages.size()));
-    if (forced > 0) {
-      // The same messages both ways: trie search (batched) and forced decoding of every response.
-      std::vector<std::string> sample;
-      for (int64_t i = 0; i < forced; ++i)
-        if (!messages[i].empty()) sample.push_back(messages[i]);
-      ReplyOptions plain = reply;
-      plain.diverse = false;
-      plain.threshold = -1e30;
-      plain.ranked = 0;  // the top k, as the batch job searches: what the speeds compare
-      ReplySuggester exact(model, responses, plain);
-      const auto t0 = std::chrono::steady_clock::now();
-      const std::vector<ReplyResult> searched = exact.suggest(sample);
-      const auto t1 = std::chrono::steady_clock::now();
-      size_t agree = 0;
-      int64_t expansions = 0;
-      for (size_t i = 0; i < sample.size(); ++i) {
-        expansions += searched[i].expansions;
-        const std::vector<Suggestion> all = exact.score_all(sample[i]);
-        bool same = searched[i].suggestions.size() == std::min<size_t>(reply.k, all.size());
-        for (size_t j = 0; same && j < searched[i].suggestions.size(); ++j)
-          same = searched[i].suggestions[j].response == all[j].response;
-        agree += same;
-      }
-      const auto t2 = std::chrono::steady_clock::now();
-      const double search_s = std::chrono::duration<double>(t1 - t0).count();
-      const double forced_s = std::chrono::duration<double>(t2 - t1).count();
+        e.k, e.frequency.recall, e.frequency.mrr, e.frequency_all.recall, e.frequency_all.mrr, e.k);
+    std::printf("\ntriggering: coverage  precision@%d  threshold\n", e.k);
+    for (const api::CalibrationRow& row : e.calibration)
+      std::printf("            %8.2f  %12.4f  %9.4f\n", row.coverage, row.precision, row.threshold);
+    if (!calibrate.empty())
+      std::printf("\nthreshold for coverage %.2f: %.4f\n", coverage, e.threshold_for_coverage);
+    if (e.forced_checked > 0) {
+      const double n = static_cast<double>(e.forced_checked);
       std::printf(
           "\nforced-decoding check on %zu messages, %zu responses: top-%d identical for "
           "%zu (%.1f%%)\n",
-          sample.size(), responses.size(), reply.k, agree,
-          100.0 * static_cast<double>(agree) / static_cast<double>(sample.size()));
+          e.forced_checked, responses.size(), e.k, e.forced_agree,
+          100.0 * static_cast<double>(e.forced_agree) / n);
       std::printf(
           "trie search %.1f messages/s (%.0f prefixes expanded per message), forced decoding "
           "%.2f messages/s: %.1fx faster (batch %lld, %d threads)\n",
-          static_cast<double>(sample.size()) / search_s,
-          static_cast<double>(expansions) / static_cast<double>(sample.size()),
-          static_cast<double>(sample.size()) / forced_s, forced_s / search_s,
-          static_cast<long long>(reply.batch_size), threads);
+          n / e.search_seconds, static_cast<double>(e.forced_expansions) / n, n / e.forced_seconds,
+          e.forced_seconds / e.search_seconds, static_cast<long long>(reply.batch_size), threads);
     }
     return 0;
   }
 
   // The batch job: worker threads, one model copy each, BLAS on one thread per worker.
-  set_num_threads(1);
-  std::vector<TranslationModel> models;
-  std::vector<std::unique_ptr<ReplySuggester>> suggesters;
-  models.reserve(threads);
-  for (int t = 0; t < threads; ++t) {
-    models.push_back(TranslationModel::load(model_path, device));
-    suggesters.push_back(std::make_unique<ReplySuggester>(models.back(), responses, reply));
-  }
+  const api::ReplySuggester suggester(model_path, responses, reply,
+                                      {device_name, threads, /*replicas=*/threads});
   LineReader reader(input, static_cast<size_t>(std::max<int64_t>(max_text_bytes, 1) * 2 + 4096));
   OutputFile out(output);
   Progress progress("reply", 0, "messages");
@@ -352,8 +216,7 @@ int run_reply(int argc, char** argv) {
           jsonl = !line.empty() && line.front() == '{';
           decided = true;
         }
-        records.push_back(
-            parse_record(line, line_number, jsonl, max_text_bytes, max_message_words));
+        records.push_back(parse_record(line, line_number, jsonl, max_text_bytes));
       } catch (const InputError& e) {
         ++line_number;
         Record r;
@@ -364,38 +227,15 @@ int run_reply(int argc, char** argv) {
       }
     }
     if (records.empty()) break;
-    // Contiguous slices, one per worker.
-    std::vector<std::vector<ReplyResult>> results(threads);
-    std::vector<std::vector<size_t>> slices(threads);
+    // The readable records, scored together: the suggester splits them over its replicas.
+    std::vector<std::string> texts;
     std::vector<size_t> ok;
     for (size_t i = 0; i < records.size(); ++i)
-      if (records[i].error.empty()) ok.push_back(i);
-    const size_t per = (ok.size() + threads - 1) / threads;
-    std::vector<std::thread> workers;
-    std::vector<std::string> worker_errors(threads);
-    for (int t = 0; t < threads; ++t) {
-      const size_t begin = std::min(ok.size(), t * per), end = std::min(ok.size(), begin + per);
-      slices[t].assign(ok.begin() + begin, ok.begin() + end);
-      if (slices[t].empty()) continue;
-      workers.emplace_back([&, t] {
-        try {
-          std::vector<std::string> texts;
-          for (size_t i : slices[t])
-            texts.push_back(records[i].text);
-          results[t] = suggesters[t]->suggest(texts);
-        } catch (const std::exception& e) {
-          worker_errors[t] = e.what();
-        }
-      });
-    }
-    for (std::thread& w : workers)
-      w.join();
-    for (const std::string& e : worker_errors)
-      if (!e.empty()) throw Error("reply: " + e);
-    std::vector<const ReplyResult*> by_record(records.size(), nullptr);
-    for (int t = 0; t < threads; ++t)
-      for (size_t j = 0; j < slices[t].size(); ++j)
-        by_record[slices[t][j]] = &results[t][j];
+      if (records[i].error.empty()) ok.push_back(i), texts.push_back(records[i].text);
+    const std::vector<api::ReplyResult> results = suggester.suggest(texts);
+    std::vector<const api::ReplyResult*> by_record(records.size(), nullptr);
+    for (size_t j = 0; j < ok.size(); ++j)
+      by_record[ok[j]] = &results[j];
     for (size_t i = 0; i < records.size(); ++i) {
       ordered_json record;
       record["id"] = records[i].id;
@@ -406,9 +246,9 @@ int run_reply(int argc, char** argv) {
           progress.log("s2s reply: line " + std::to_string(records[i].line) + ": " +
                        records[i].error);
       } else {
-        const ReplyResult& r = *by_record[i];
+        const api::ReplyResult& r = *by_record[i];
         ordered_json suggestions = ordered_json::array();
-        for (const Suggestion& s : r.suggestions)
+        for (const api::Suggestion& s : r.suggestions)
           suggestions.push_back({{"text", responses[s.response].text},
                                  {"score", std::round(s.score * 1e4) / 1e4},
                                  {"cluster", responses[s.response].cluster}});

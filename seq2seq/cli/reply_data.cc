@@ -6,14 +6,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "reply/evaluation.h"
-#include "reply/mailbox.h"
-#include "reply/pairs.h"
-#include "reply/response_set.h"
+#include "seq2seq/api/reply_data.h"
 #include "seq2seq/cli/command.h"
 #include "seq2seq/error.h"
-#include "seq2seq/line_reader.h"
-#include "seq2seq/output_file.h"
 #include "seq2seq/progress.h"
 
 namespace po = boost::program_options;
@@ -21,15 +16,7 @@ namespace po = boost::program_options;
 namespace s2s::cli {
 namespace {
 
-using namespace s2s::reply;
-
-// The reply column of a "message<TAB>reply" line, unescaped.
-std::string reply_field(const LineReader& reader, const std::string& line) {
-  const size_t tab = line.find('\t');
-  if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
-    throw InputError(reader.location() + ": expected message<TAB>reply");
-  return unescape_field(std::string_view(line).substr(tab + 1));
-}
+using namespace s2s::api;
 
 template <typename Value>
 void translate_errors(const std::string& command, Value&& body) {
@@ -77,30 +64,19 @@ int run_extract(int argc, char** argv) {
   translate_errors("extract", [&] { input_format = parse_input_format(format); });
   extract.deduplicate = !values["keep-duplicates"].as<bool>();
   extract.max_bytes = max_mb << 20;
-  PairExtractor extractor(extract);
-  OutputFile out(output);
-  std::optional<OutputFile> where_out;
-  if (!sources.empty()) where_out.emplace(sources);
   Progress progress("reply-data extract", 0, "messages");
   size_t unreadable_shown = 0;
-  for_each_message(
-      inputs, input_format, extract.max_bytes,
-      [&](RawMessage&& message) {
-        if (auto pair = extractor.extract(message)) {
-          out.write(escape_field(pair->message) + "\t" + escape_field(pair->reply) + "\n");
-          if (where_out) where_out->write(pair->where + "\n");
-        }
-        progress.update(static_cast<int64_t>(extractor.stats().messages),
-                        std::to_string(extractor.stats().pairs) + " pairs");
-      },
-      [&](const std::string& where, const std::string& what) {
-        extractor.count_unreadable();
-        if (++unreadable_shown <= 5) progress.log("skipped " + where + ": " + what);
-      });
-  out.commit();
-  if (where_out) where_out->commit();
+  ExtractCallbacks callbacks;
+  callbacks.on_progress = [&](size_t messages, size_t pairs) {
+    progress.update(static_cast<int64_t>(messages), std::to_string(pairs) + " pairs");
+  };
+  callbacks.on_skipped = [&](const std::string& where, const std::string& what) {
+    if (++unreadable_shown <= 5) progress.log("skipped " + where + ": " + what);
+  };
+  const ExtractStats stats =
+      extract_pairs(inputs, input_format, extract, output, sources, callbacks);
   progress.finish();
-  std::cerr << "s2s reply-data extract: " << extractor.stats().summary() << "\n";
+  std::cerr << "s2s reply-data extract: " << stats.summary() << "\n";
   return 0;
 }
 
@@ -133,28 +109,12 @@ int run_responses(int argc, char** argv) {
               r.similarity);
     S2S_CHECK(r.max_tokens > 0, "--max-tokens must be positive");
   });
-  LineReader reader(input);
-  std::vector<std::string> replies;
-  std::string line;
-  while (reader.next(line))
-    replies.push_back(reply_field(reader, line));
-  ResponseSetStats stats;
-  const std::vector<Response> responses = build_response_set(replies, r, &stats);
-  if (responses.empty())
-    throw InputError(input + ": no response is frequent enough (" +
-                     std::to_string(stats.candidates) + " candidates, " +
-                     std::to_string(stats.distinct) + " distinct, none seen --min-count " +
-                     std::to_string(r.min_count) + " times)");
-  std::ostringstream summary;
-  summary << stats.kept << " responses in " << stats.clusters << " clusters from " << stats.replies
-          << " replies (" << stats.candidates << " candidates, " << stats.distinct << " distinct, "
-          << stats.kept_mass << " candidates covered by the kept responses)";
   std::ostringstream made;
   made << "made by: s2s reply-data responses -i " << input << " --candidate " << candidate
        << " --max-tokens " << r.max_tokens << " --min-count " << r.min_count << " --max-responses "
        << r.max_responses << " --similarity " << r.similarity;
-  write_response_set(responses, output, {made.str(), summary.str()});
-  std::cerr << "s2s reply-data responses: " << summary.str() << " -> " << output << "\n";
+  const ResponseSetStats stats = build_responses(input, r, output, made.str());
+  std::cerr << "s2s reply-data responses: " << describe(stats) << " -> " << output << "\n";
   return 0;
 }
 
@@ -177,48 +137,24 @@ int run_baseline(int argc, char** argv) {
   if (!parse_options("reply-data baseline", "-i PAIRS.tsv --responses RESPONSES.tsv [OPTIONS]",
                      options, argc, argv, values))
     return 0;
-  CandidateMode mode{};
-  translate_errors("baseline", [&] { mode = parse_candidate_mode(candidate); });
-  const std::vector<Response> responses = read_response_set(responses_path);
-  const ResponseMatcher matcher(responses);
-  const std::vector<std::string> ranking = clusters_by_prior(responses);
-  RankingMetrics all(k), mapped(k);
-  size_t exact = 0, no_candidate = 0, unmapped = 0;
-  LineReader reader(input);
-  std::string line;
-  while (reader.next(line)) {
-    const std::string reply = candidate_response(reply_field(reader, line), mode, max_tokens);
-    if (reply.empty()) {
-      ++no_candidate;
-      all.add(0);
-      continue;
-    }
-    const ResponseMatcher::Match match = matcher.nearest(reply);
-    if (match.index < 0 || match.similarity < min_similarity) {
-      ++unmapped;
-      all.add(0);
-      continue;
-    }
-    if (match.similarity >= 1.0) ++exact;
-    const std::string& cluster = responses[static_cast<size_t>(match.index)].cluster;
-    size_t rank = 0;
-    for (size_t i = 0; i < ranking.size(); ++i)
-      if (ranking[i] == cluster) rank = i + 1;
-    all.add(rank);
-    mapped.add(rank);
-  }
-  std::cout << "pairs: " << all.count() << "\n"
-            << "no candidate: " << no_candidate << "\n"
-            << "no similar response: " << unmapped << "\n"
-            << "mapped: " << mapped.count() << " (" << exact << " exact)\n"
+  BaselineOptions baseline;
+  translate_errors("baseline", [&] { baseline.candidate = parse_candidate_mode(candidate); });
+  baseline.max_tokens = max_tokens;
+  baseline.min_similarity = min_similarity;
+  baseline.k = k;
+  const BaselineReport report = frequency_baseline(input, responses_path, baseline);
+  std::cout << "pairs: " << report.pairs << "\n"
+            << "no candidate: " << report.no_candidate << "\n"
+            << "no similar response: " << report.unmapped << "\n"
+            << "mapped: " << report.mapped << " (" << report.exact << " exact)\n"
             << "baseline clusters:";
-  for (size_t i = 0; i < k && i < ranking.size(); ++i)
-    std::cout << (i ? " | " : " ") << ranking[i];
+  for (size_t i = 0; i < report.clusters.size(); ++i)
+    std::cout << (i ? " | " : " ") << report.clusters[i];
   std::cout << "\n"
-            << "recall@" << k << " (mapped): " << mapped.recall() << "\n"
-            << "MRR (mapped): " << mapped.mrr() << "\n"
-            << "recall@" << k << " (all pairs): " << all.recall() << "\n"
-            << "MRR (all pairs): " << all.mrr() << "\n";
+            << "recall@" << k << " (mapped): " << report.recall_mapped << "\n"
+            << "MRR (mapped): " << report.mrr_mapped << "\n"
+            << "recall@" << k << " (all pairs): " << report.recall_all << "\n"
+            << "MRR (all pairs): " << report.mrr_all << "\n";
   return 0;
 }
 
@@ -239,31 +175,12 @@ int run_training(int argc, char** argv) {
   if (!parse_options("reply-data training", "-i PAIRS.tsv -o TRAIN.tsv [OPTIONS]", options, argc,
                      argv, values))
     return 0;
-  CandidateMode mode{};
-  translate_errors("training", [&] { mode = parse_candidate_mode(candidate); });
-  // The model reads a message with its white space (line breaks too) collapsed, exactly as
-  // `s2s reply` gives it one, and learns to write the candidate response of the true reply.
-  LineReader reader(input);
-  OutputFile out(output);
-  std::string line;
-  size_t written = 0, skipped = 0;
-  while (reader.next(line)) {
-    const size_t tab = line.find('\t');
-    if (tab == std::string::npos)
-      throw InputError(reader.location() + ": expected message<TAB>reply");
-    const std::string message =
-        first_words(collapse_whitespace(unescape_field(line.substr(0, tab))), max_message_words);
-    const std::string target =
-        collapse_whitespace(candidate_response(reply_field(reader, line), mode, max_tokens));
-    if (message.empty() || target.empty()) {
-      ++skipped;
-      continue;
-    }
-    out.write(message + "\t" + target + "\n");
-    ++written;
-  }
-  out.commit();
-  std::cerr << "s2s reply-data training: " << written << " pairs, " << skipped
+  TrainingPairsOptions training;
+  translate_errors("training", [&] { training.candidate = parse_candidate_mode(candidate); });
+  training.max_tokens = max_tokens;
+  training.max_message_words = max_message_words;
+  const TrainingPairsStats stats = write_training_pairs(input, output, training);
+  std::cerr << "s2s reply-data training: " << stats.written << " pairs, " << stats.skipped
             << " without a message or candidate -> " << output << "\n";
   return 0;
 }

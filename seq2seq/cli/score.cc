@@ -7,12 +7,12 @@
 #include <iostream>
 #include <memory>
 
+#include "seq2seq/api/translator.h"
 #include "seq2seq/cli/command.h"
-#include "seq2seq/cli/translator.h"
+#include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
 #include "seq2seq/progress.h"
-#include "seq2seq/runtime.h"
 
 namespace po = boost::program_options;
 
@@ -111,17 +111,8 @@ int run_score(int argc, char** argv) {
   if (source_path.empty() != target_path.empty())
     throw UsageError("s2s score: --source and --target go together");
   if (chunk < 1) throw UsageError("s2s score: --chunk must be at least 1");
-  set_num_threads(threads);
-  const Device device = Device::parse(device_name);
-  std::vector<TranslationModel> loaded;
-  loaded.reserve(model_paths.size());
-  for (const std::string& path : model_paths)
-    loaded.push_back(TranslationModel::load(path, device));
-  std::vector<TranslationModel*> models;
-  for (TranslationModel& m : loaded)
-    models.push_back(&m);
-  check_same_vocabulary(models, model_paths);
-  TranslateOptions settings = translate_options(models[0]->config);
+  const api::Translator translator(model_paths, {device_name, threads});
+  api::TranslateOptions settings = translator.default_options();
   if (values.count("batch-size")) settings.batch_size = values["batch-size"].as<int64_t>();
   if (values.count("max-source-length"))
     settings.max_source_length = values["max-source-length"].as<int64_t>();
@@ -145,7 +136,7 @@ int run_score(int argc, char** argv) {
     }
     if (sources.empty()) break;
     // Failed pairs take part with an empty source, which score_pairs reports and skips.
-    const std::vector<PairScore> scores = score_pairs(models, sources, targets, settings);
+    const std::vector<api::ScoreResult> scores = translator.score(sources, targets, settings);
     for (size_t i = 0; i < scores.size(); ++i) {
       if (!scores[i].warning.empty())
         progress.log("s2s score: warning: pair " + std::to_string(done + i + 1) + ": " +

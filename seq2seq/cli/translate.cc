@@ -9,13 +9,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "seq2seq/api/translator.h"
 #include "seq2seq/cli/command.h"
-#include "seq2seq/cli/translator.h"
+#include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
 #include "seq2seq/profiler.h"
 #include "seq2seq/progress.h"
-#include "seq2seq/runtime.h"
 
 namespace po = boost::program_options;
 
@@ -29,7 +29,7 @@ std::string number(double value, const char* format = "%.4f") {
   return buffer;
 }
 
-std::string token_scores(const Hypothesis& h) {
+std::string token_scores(const api::Translation& h) {
   std::string out;
   for (float lp : h.token_log_probs) {
     if (!out.empty()) out += ' ';
@@ -40,21 +40,24 @@ std::string token_scores(const Hypothesis& h) {
 
 // Per output piece (EOS excluded): the source piece it attends to most ("src-tgt", Moses/Pharaoh
 // style) or every weight ("w0,w1,..." per piece).
-std::string alignment(const Hypothesis& h, bool soft) {
+std::string alignment(const api::Translation& h, bool soft) {
   std::string out;
-  for (size_t u = 0; u < h.tokens.size() && u < h.attention.size(); ++u) {
+  if (!soft) {
+    const std::vector<int32_t> best = h.hard_alignment();
+    for (size_t u = 0; u < best.size(); ++u) {
+      if (u) out += ' ';
+      out += std::to_string(best[u]);
+      out += '-';
+      out += std::to_string(u);
+    }
+    return out;
+  }
+  for (size_t u = 0; u < h.pieces.size() && u < h.attention.size(); ++u) {
     const std::vector<float>& a = h.attention[u];
     if (!out.empty()) out += ' ';
-    if (soft) {
-      for (size_t i = 0; i < a.size(); ++i) {
-        if (i) out += ',';
-        out += number(a[i], "%.3f");
-      }
-    } else {
-      size_t best = 0;
-      for (size_t i = 1; i < a.size(); ++i)
-        if (a[i] > a[best]) best = i;
-      out += std::to_string(best) + "-" + std::to_string(u);
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (i) out += ',';
+      out += number(a[i], "%.3f");
     }
   }
   return out;
@@ -106,37 +109,29 @@ int run_translate(int argc, char** argv) {
   if (!alignment_kind.empty() && alignment_kind != "hard" && alignment_kind != "soft")
     throw UsageError("s2s translate: --alignment must be hard or soft, got '" + alignment_kind +
                      "'");
-  set_num_threads(threads);
-  const Device device = Device::parse(device_name);
-  std::vector<TranslationModel> loaded;
-  loaded.reserve(model_paths.size());
-  for (const std::string& path : model_paths)
-    loaded.push_back(TranslationModel::load(path, device));
-  std::vector<TranslationModel*> models;
-  for (TranslationModel& m : loaded)
-    models.push_back(&m);
-  check_same_vocabulary(models, model_paths);
-
-  TranslateOptions settings = translate_options(models[0]->config);
-  if (values.count("beam")) settings.search.beam_size = values["beam"].as<int>();
-  if (values.count("normalize")) settings.search.length_penalty = values["normalize"].as<double>();
-  if (values.count("coverage")) settings.search.coverage_penalty = values["coverage"].as<double>();
+  const api::Translator translator(model_paths, {device_name, threads});
+  api::TranslateOptions settings = translator.default_options();
+  if (values.count("beam")) settings.beam_size = values["beam"].as<int>();
+  if (values.count("normalize")) settings.length_penalty = values["normalize"].as<double>();
+  if (values.count("coverage")) settings.coverage_penalty = values["coverage"].as<double>();
   if (values.count("batch-size")) settings.batch_size = values["batch-size"].as<int64_t>();
   if (values.count("batch-tokens")) settings.batch_tokens = values["batch-tokens"].as<int64_t>();
   if (values.count("max-length-factor"))
-    settings.search.max_length_factor = values["max-length-factor"].as<double>();
-  if (values.count("min-length")) settings.search.min_length = values["min-length"].as<int64_t>();
+    settings.max_length_factor = values["max-length-factor"].as<double>();
+  if (values.count("min-length")) settings.min_length = values["min-length"].as<int64_t>();
   if (values.count("max-source-length"))
     settings.max_source_length = values["max-source-length"].as<int64_t>();
   settings.reject_long = values["reject-long"].as<bool>();
   const bool with_scores = values["scores"].as<bool>();
   settings.output_pieces = values["pieces"].as<bool>();
-  if (n_best < 0 || n_best > settings.search.beam_size)
+  if (n_best < 0 || n_best > settings.beam_size)
     throw UsageError("s2s translate: --n-best must be between 1 and the beam size (" +
-                     std::to_string(settings.search.beam_size) + ")");
-  if (settings.search.beam_size < 1) throw UsageError("s2s translate: --beam must be at least 1");
-  settings.search.n_best = std::max(1, n_best);
-  settings.search.keep_attention = !alignment_kind.empty();
+                     std::to_string(settings.beam_size) + ")");
+  if (settings.beam_size < 1) throw UsageError("s2s translate: --beam must be at least 1");
+  settings.n_best = std::max(1, n_best);
+  settings.alignment = alignment_kind.empty()     ? api::Alignment::none
+                       : alignment_kind == "soft" ? api::Alignment::soft
+                                                  : api::Alignment::hard;
 
   const bool profiling = values["profile"].as<bool>();
   profile::enable(profiling);
@@ -168,9 +163,9 @@ int run_translate(int argc, char** argv) {
       }
     }
     if (lines.empty()) break;
-    const std::vector<Translation> results = translate(models, lines, settings);
+    const std::vector<api::TranslationResult> results = translator.translate(lines, settings);
     for (size_t i = 0; i < results.size(); ++i) {
-      const Translation& t = results[i];
+      const api::TranslationResult& t = results[i];
       const int64_t id = done + static_cast<int64_t>(i);
       const std::string where = reader.path() == "-" ? "line " + std::to_string(id + 1)
                                                      : reader.path() + ":" + std::to_string(id + 1);
@@ -179,7 +174,7 @@ int run_translate(int argc, char** argv) {
       if (!t.warning.empty()) progress.log("s2s translate: warning: " + where + ": " + t.warning);
       const bool ok = read_errors[i].empty() && t.error.empty();
       if (!t.hypotheses.empty())
-        output_pieces += static_cast<int64_t>(t.hypotheses[0].tokens.size());
+        output_pieces += static_cast<int64_t>(t.hypotheses[0].pieces.size());
       if (n_best > 0) {
         if (!ok) continue;
         if (t.hypotheses.empty()) {  // an empty line: one empty translation
@@ -187,16 +182,15 @@ int run_translate(int argc, char** argv) {
           continue;
         }
         for (size_t k = 0; k < t.hypotheses.size(); ++k) {
-          const Hypothesis& h = t.hypotheses[k];
-          std::string record =
-              std::to_string(id) + " ||| " + t.texts[k] + " ||| " + number(h.score);
+          const api::Translation& h = t.hypotheses[k];
+          std::string record = std::to_string(id) + " ||| " + h.text + " ||| " + number(h.score);
           if (with_scores) record += " ||| " + token_scores(h);
           if (!alignment_kind.empty()) record += " ||| " + alignment(h, alignment_kind == "soft");
           out.write(record + "\n");
         }
         continue;
       }
-      std::string record = t.texts.empty() ? std::string() : t.texts[0];
+      std::string record = t.hypotheses.empty() ? std::string() : t.hypotheses[0].text;
       if (with_scores)
         record += " ||| " + (t.hypotheses.empty() ? number(0) + " ||| "
                                                   : number(t.hypotheses[0].score) + " ||| " +
@@ -219,7 +213,7 @@ int run_translate(int argc, char** argv) {
                  "translate: %lld lines in %.2f s: %.1f sentences/s, %.0f output pieces/s "
                  "(beam %d, batch %lld, %d threads)\n%s",
                  static_cast<long long>(done), seconds, static_cast<double>(done) / seconds,
-                 static_cast<double>(output_pieces) / seconds, settings.search.beam_size,
+                 static_cast<double>(output_pieces) / seconds, settings.beam_size,
                  static_cast<long long>(settings.batch_size), threads,
                  profile::report(seconds).c_str());
   }

@@ -10,12 +10,11 @@
 #include <memory>
 #include <optional>
 
+#include "seq2seq/api/vocabulary.h"
 #include "seq2seq/cli/command.h"
 #include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
-#include "vocab/trainer.h"
-#include "vocab/vocab.h"
 
 namespace po = boost::program_options;
 

@@ -151,14 +151,45 @@ std::vector<std::pair<std::string, Tensor>> Trainer::optimizer_state() {
                                                                  : optimizer_.state(params_);
 }
 
+const char* log_record_kind_name(TrainLogRecord::Kind kind) {
+  switch (kind) {
+    case TrainLogRecord::Kind::progress:
+      return "progress";
+    case TrainLogRecord::Kind::validation:
+      return "validation";
+    case TrainLogRecord::Kind::checkpoint:
+      return "checkpoint";
+    case TrainLogRecord::Kind::message:
+      break;
+  }
+  return "message";
+}
+
 void Trainer::log(const std::string& line) const {
+  TrainLogRecord record;
+  record.text = line;
+  log(std::move(record));
+}
+
+void Trainer::log(TrainLogRecord record) const {
   if (!is_root()) return;  // rank 0 speaks for every rank
+  const std::string& line = record.text;
   if (hooks_.log)
     hooks_.log(line);
   else if (progress_)
     progress_->log(line);
   else
     std::fprintf(stderr, "%s\n", line.c_str());
+  if (hooks_.on_record) {
+    record.step = step_;
+    if (record.epoch == 0) record.epoch = epoch_ + 1;
+    if (progress_) record.elapsed_seconds = progress_->elapsed_seconds();
+    hooks_.on_record(record);
+  }
+}
+
+bool Trainer::stop_asked() const {
+  return stop_requested() || (hooks_.should_stop && hooks_.should_stop());
 }
 
 Tensor Trainer::as_model_dtype(const Tensor& mask) const {
@@ -314,12 +345,18 @@ std::pair<double, double> Trainer::validation_loss() {
 
 bool Trainer::validate() {
   const auto [nll, perplexity] = validation_loss();
+  TrainLogRecord record;
+  record.kind = TrainLogRecord::Kind::validation;
+  record.nll = nll;
+  record.perplexity = perplexity;
   std::string line = "validation at step " + std::to_string(step_) + ": nll/token " +
                      format("%.4f", nll) + ", perplexity " + format("%.2f", perplexity);
   double metric = perplexity;
   bool higher_is_better = false;
   if (hooks_.validation_score) {
     const double score = hooks_.validation_score();
+    record.score_name = hooks_.validation_score_name;
+    record.score = score;
     line += ", " + hooks_.validation_score_name + " " + format("%.2f", score);
     if (options_.valid_metric == hooks_.validation_score_name)
       metric = score, higher_is_better = true;
@@ -342,7 +379,9 @@ bool Trainer::validate() {
             std::to_string(stalled_) + " validation" + (stalled_ == 1 ? "" : "s") +
             " without improvement)";
   }
-  log(line);
+  record.improved = improved;
+  record.text = line;
+  log(std::move(record));
   return improved;
 }
 
@@ -373,7 +412,11 @@ void Trainer::save_checkpoint() {
   contents.optimizer = optimizer_state();
   contents.state_yaml = state_yaml();
   const std::string folder = checkpoints_.save(step_, contents);
-  log("saved checkpoint " + folder);
+  TrainLogRecord record;
+  record.kind = TrainLogRecord::Kind::checkpoint;
+  record.checkpoint = folder;
+  record.text = "saved checkpoint " + folder;
+  log(std::move(record));
 }
 
 void Trainer::save_best() {
@@ -429,6 +472,12 @@ void Trainer::log_interval(Progress& progress, Clock::time_point& interval_start
   total_times_.update += interval_times_.update;
   if (interval_tokens_ > 0) last_loss_ = interval_loss_ / interval_tokens_;
   if (interval_tokens_ > 0 && is_root()) {
+    TrainLogRecord record;
+    record.kind = TrainLogRecord::Kind::progress;
+    record.loss = last_loss_;
+    record.perplexity = std::exp(interval_nll_ / interval_tokens_);
+    record.tokens_per_second = interval_tokens_ / seconds;
+    record.learning_rate = schedule_.rate(step_);
     std::string line = "step " + std::to_string(step_) + " | epoch " + std::to_string(epoch_ + 1) +
                        " | loss " + format("%.4f", last_loss_) + " | ppl " +
                        format("%.2f", std::exp(interval_nll_ / interval_tokens_)) + " | " +
@@ -444,7 +493,8 @@ void Trainer::log_interval(Progress& progress, Clock::time_point& interval_start
               " max " + std::to_string(c.staleness_max) + ", dropped " + std::to_string(c.dropped) +
               "/" + std::to_string(c.pushes) + ", scaled " + std::to_string(c.scaled);
     }
-    log(line);
+    record.text = line;
+    log(std::move(record));
   }
   interval_loss_ = interval_nll_ = interval_tokens_ = 0;
   interval_times_ = {};
@@ -479,7 +529,7 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
       tokens += static_cast<double>(b.target_tokens);
     const bool out_of_time =
         options_.max_minutes > 0 && progress.elapsed_seconds() >= 60 * options_.max_minutes;
-    std::vector<double> header = {tokens, stop_requested() ? 1.0 : 0.0,
+    std::vector<double> header = {tokens, stop_asked() ? 1.0 : 0.0,
                                   is_root() && out_of_time ? 1.0 : 0.0,
                                   is_root() && early_stop_pending_ ? 1.0 : 0.0};
     if (comm_)
@@ -644,7 +694,7 @@ void Trainer::run_async(TrainingSummary& summary, Progress& progress) {
         summary.reason = static_cast<StopReason>(async_stop_reason_.load());
       break;
     }
-    if (stop_requested()) {
+    if (stop_asked()) {
       summary.reason = StopReason::interrupted;
       break;
     }

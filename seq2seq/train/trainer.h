@@ -78,6 +78,27 @@ struct TrainerOptions {
   ParallelOptions parallel;  // none: one process, one model
 };
 
+// One log record of a run: what a log line says, as numbers a caller can plot or store. Every
+// line the trainer logs is one record (kind message for the rest: resumed, run summaries).
+struct TrainLogRecord {
+  enum class Kind { progress, validation, checkpoint, message };
+  Kind kind = Kind::message;
+  int64_t step = 0;
+  int64_t epoch = 0;             // 1-based, the epoch the step is in
+  double elapsed_seconds = 0;    // since run() started
+  double loss = 0;               // progress: smoothed loss per target token over the interval
+  double perplexity = 0;         // progress: of the unsmoothed loss; validation: dev perplexity
+  double tokens_per_second = 0;  // progress: target tokens per second over the interval
+  double learning_rate = 0;      // progress
+  double nll = 0;                // validation: dev negative log-likelihood per token
+  std::string score_name;        // validation: "bleu", "cider", or "" (perplexity only)
+  double score = 0;              // validation: the hooks' score when score_name is set
+  bool improved = false;         // validation: a new best model was saved
+  std::string checkpoint;        // checkpoint: its folder
+  std::string text;              // the log line as printed
+};
+const char* log_record_kind_name(TrainLogRecord::Kind kind);  // "progress", "validation", ...
+
 // What the trainer cannot know by itself.
 struct TrainerHooks {
   // BLEU of the model on the dev set (decode and score), or empty: perplexity only.
@@ -95,6 +116,10 @@ struct TrainerHooks {
   std::vector<std::pair<std::string, std::string>> model_files;  // (name in folder, source path)
   // Where log lines go (default: stderr through Progress).
   std::function<void(const std::string&)> log;
+  // Every log record as it is logged (rank 0 only), besides the line.
+  std::function<void(const TrainLogRecord&)> on_record;
+  // Polled between steps: true stops the run cleanly with a checkpoint, as SIGINT does.
+  std::function<bool()> should_stop;
 };
 
 enum class StopReason { max_steps, max_epochs, max_minutes, early_stopping, interrupted };
@@ -153,6 +178,8 @@ class Trainer {
   std::string state_yaml() const;
   Tensor as_model_dtype(const Tensor& mask) const;
   void log(const std::string& line) const;
+  void log(TrainLogRecord record) const;  // record.text is the line
+  bool stop_asked() const;                // a signal, or hooks.should_stop
 
   Progress* progress_ = nullptr;  // the live progress line while run() is running
   Encoder& encoder_;

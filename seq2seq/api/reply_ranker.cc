@@ -1,19 +1,19 @@
-// ReplySuggester: trie-constrained search, diversity and triggering.
-#include "seq2seq/cli/reply_suggester.h"
+// ReplyRanker: trie-constrained search, diversity and triggering.
+#include "seq2seq/api/reply_ranker.h"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "beam_search/trie_search.h"
-#include "seq2seq/cli/translator.h"
+#include "seq2seq/api/translation_search.h"
 #include "seq2seq/error.h"
 #include "seq2seq/ops/index_select.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 
-ReplySuggester::ReplySuggester(TranslationModel& model,
-                               const std::vector<reply::Response>& responses, ReplyOptions options)
+ReplyRanker::ReplyRanker(TranslationModel& model, const std::vector<reply::Response>& responses,
+                         ReplyOptions options)
     : model_(model), responses_(responses), options_(options) {
   S2S_CHECK(options_.k >= 1, "reply: k must be at least 1, got ", options_.k);
   S2S_CHECK(options_.expand_per_step >= 1, "reply: expand_per_step must be at least 1, got ",
@@ -33,7 +33,13 @@ ReplySuggester::ReplySuggester(TranslationModel& model,
   }
 }
 
-std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>& messages) {
+std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& messages,
+                                              const ReplyOptions& options) {
+  S2S_CHECK(options.k >= 1, "reply: k must be at least 1, got ", options.k);
+  S2S_CHECK(options.expand_per_step >= 1, "reply: expand_per_step must be at least 1, got ",
+            options.expand_per_step);
+  S2S_CHECK(options.batch_size >= 1, "reply: batch_size must be at least 1, got ",
+            options.batch_size);
   model_.set_training(false);
   std::vector<ReplyResult> out(messages.size());
   std::vector<std::vector<int32_t>> sources(messages.size());
@@ -42,7 +48,7 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
   std::vector<size_t> pending;
   for (size_t i = 0; i < messages.size(); ++i)
     if (!sources[i].empty()) pending.push_back(i);  // an empty message gets no suggestion
-  if (options_.exhaustive) {
+  if (options.exhaustive) {
     for (size_t i : pending)
       out[i].ranked = score_all(sources[i]);
     pending.clear();
@@ -53,9 +59,9 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
   TrieSearchOptions search;
   search.bos_id = Vocab::kBos;
   search.eos_id = Vocab::kEos;
-  search.expand_per_step = options_.expand_per_step;
-  for (size_t begin = 0; begin < pending.size(); begin += options_.batch_size) {
-    const size_t end = std::min(pending.size(), begin + static_cast<size_t>(options_.batch_size));
+  search.expand_per_step = options.expand_per_step;
+  for (size_t begin = 0; begin < pending.size(); begin += options.batch_size) {
+    const size_t end = std::min(pending.size(), begin + static_cast<size_t>(options.batch_size));
     const std::vector<size_t> batch(pending.begin() + begin, pending.begin() + end);
     std::vector<int64_t> lengths;
     const Memory memory = encode_batch(model_, sources, batch, lengths);
@@ -65,9 +71,9 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
     const auto enough = [&](int64_t b, std::span<const TrieHit> hits) {
       const int response = response_of_node_[hits.back().node];
       clusters[b].insert(responses_[response].cluster);
-      const size_t suggestions = options_.diverse ? clusters[b].size() : hits.size();
-      return suggestions >= static_cast<size_t>(options_.k) &&
-             hits.size() >= static_cast<size_t>(options_.ranked);
+      const size_t suggestions = options.diverse ? clusters[b].size() : hits.size();
+      return suggestions >= static_cast<size_t>(options.k) &&
+             hits.size() >= static_cast<size_t>(options.ranked);
     };
     TrieSearchStats stats;
     const auto found = trie_search(*model_.decoder, memory, *trie_, enough, search, &stats);
@@ -79,34 +85,36 @@ std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>&
     }
   }
   for (ReplyResult& r : out) {
-    r.triggered = !r.ranked.empty() && r.ranked[0].score >= options_.threshold;
+    r.triggered = !r.ranked.empty() && r.ranked[0].score >= options.threshold;
     if (!r.triggered) continue;
     std::set<std::string> used;
     for (const Suggestion& s : r.ranked) {
-      if (static_cast<int>(r.suggestions.size()) == options_.k) break;
-      if (options_.diverse && !used.insert(responses_[s.response].cluster).second) continue;
+      if (static_cast<int>(r.suggestions.size()) == options.k) break;
+      if (options.diverse && !used.insert(responses_[s.response].cluster).second) continue;
       r.suggestions.push_back(s);
     }
   }
   return out;
 }
 
-std::vector<int32_t> ReplySuggester::encode_message(const std::string& message) const {
-  std::vector<int32_t> source = model_.vocab->encode(message);
+std::vector<int32_t> ReplyRanker::encode_message(const std::string& message) const {
+  const std::string text =
+      reply::first_words(reply::collapse_whitespace(message), options_.max_message_words);
+  std::vector<int32_t> source = model_.vocab->encode(text);
   if (options_.max_source_length > 0 &&
       static_cast<int64_t>(source.size()) > options_.max_source_length)
     source.resize(options_.max_source_length);
   return source;
 }
 
-std::vector<Suggestion> ReplySuggester::score_all(const std::string& message) {
+std::vector<Suggestion> ReplyRanker::score_all(const std::string& message) {
   model_.set_training(false);
   const std::vector<int32_t> source = encode_message(message);
   S2S_CHECK(!source.empty(), "reply: the message is empty");
   return score_all(source);
 }
 
-std::vector<Suggestion> ReplySuggester::score_all(const std::vector<int32_t>& message) {
+std::vector<Suggestion> ReplyRanker::score_all(const std::vector<int32_t>& message) {
   const std::vector<std::vector<int32_t>> source = {message};
   std::vector<int64_t> lengths;
   const Memory one = encode_batch(model_, source, {0}, lengths);
@@ -135,4 +143,4 @@ std::vector<Suggestion> ReplySuggester::score_all(const std::vector<int32_t>& me
   return out;
 }
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

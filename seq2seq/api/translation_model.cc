@@ -1,44 +1,14 @@
 // TranslationModel: construction from a recipe and loading from a model folder.
-#include "seq2seq/cli/translation_model.h"
+#include "seq2seq/api/translation_model.h"
 
 #include <filesystem>
 
+#include "seq2seq/api/recipe.h"
 #include "seq2seq/checkpoint.h"
-#include "seq2seq/cli/recipe.h"
 #include "seq2seq/error.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 namespace fs = std::filesystem;
-
-namespace {
-
-ops::AttentionKind parse_attention(const std::string& name) {
-  if (name == "general") return ops::AttentionKind::general;
-  if (name == "additive") return ops::AttentionKind::additive;
-  throw ConfigError("decoder.attention must be general or additive, got '" + name + "'");
-}
-
-}  // namespace
-
-AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size,
-                                        const Encoder& encoder, Device device) {
-  AttentionDecoderOptions d;
-  d.vocab_size = vocab_size;
-  d.embed_size = config.get<int64_t>("decoder.embed_size");
-  d.hidden_size = config.get<int64_t>("decoder.hidden_size");
-  d.num_layers = config.get<int>("decoder.layers");
-  d.memory_size = encoder.memory_size();
-  d.summary_size = encoder.summary_size();
-  d.attention = parse_attention(config.get<std::string>("decoder.attention"));
-  d.attention_size = config.get<int64_t>("decoder.attention_size");
-  d.input_feeding = config.get<bool>("decoder.input_feeding");
-  d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
-  d.dropout = config.get<double>("decoder.dropout");
-  d.pad_id = Vocab::kPad;
-  d.device = device;
-  d.seed = Rng(static_cast<uint64_t>(config.get<int64_t>("train.seed"))).split(200).seed();
-  return d;
-}
 
 TranslationModel TranslationModel::build(const Config& config, std::shared_ptr<Vocab> vocab,
                                          Device device) {
@@ -88,4 +58,4 @@ void TranslationModel::set_training(bool training) {
   decoder->set_training(training);
 }
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

@@ -1,6 +1,7 @@
 // TranslationModel: a token encoder, an attention decoder and their vocabularies, built from a
 // resolved recipe or loaded from a model folder (model.safetensors, config.yaml, vocab.model).
-// Shared by `s2s train`, `s2s translate` and `s2s score` (translator.h searches and scores).
+// Internal to api/: Translator, ReplySuggester and training hold their models as these;
+// front ends use translator.h.
 #pragma once
 
 #include <memory>
@@ -12,12 +13,7 @@
 #include "seq2seq/config.h"
 #include "vocab/vocab.h"
 
-namespace s2s::cli {
-
-// The recipe's decoder.* keys for a decoder over encoder's memory (translation and captions
-// alike); its seed is train.seed's decoder stream.
-AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size,
-                                        const Encoder& encoder, Device device);
+namespace s2s::api {
 
 struct TranslationModel {
   Config config;
@@ -34,4 +30,4 @@ struct TranslationModel {
   void set_training(bool training);
 };
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

@@ -1,43 +1,15 @@
 // CaptionModel: construction from a recipe and loading from a model folder.
-#include "seq2seq/cli/caption_model.h"
+#include "seq2seq/api/caption_model.h"
 
 #include <filesystem>
 
+#include "seq2seq/api/recipe.h"
+#include "seq2seq/api/translation_model.h"
 #include "seq2seq/checkpoint.h"
-#include "seq2seq/cli/recipe.h"
-#include "seq2seq/cli/translation_model.h"
 #include "seq2seq/error.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 namespace fs = std::filesystem;
-
-namespace {}  // namespace
-
-ImageOptions image_options(const Config& c) {
-  ImageOptions o;
-  o.channels = c.get<int>("image.channels");
-  o.height = c.get<int>("image.height");
-  o.width = c.get<int>("image.width");
-  o.resize = parse_resize_mode(c.get<std::string>("image.resize"));
-  o.alpha = parse_alpha_mode(c.get<std::string>("image.alpha"));
-  o.pad_value = static_cast<float>(c.get<double>("image.pad_value"));
-  o.mean.clear();
-  for (double v : c.get<std::vector<double>>("image.mean"))
-    o.mean.push_back(static_cast<float>(v));
-  o.std.clear();
-  for (double v : c.get<std::vector<double>>("image.std"))
-    o.std.push_back(static_cast<float>(v));
-  o.max_pixels = c.get<int64_t>("image.max_pixels");
-  o.validate();
-  return o;
-}
-
-ImageAugmentation image_augmentation(const Config& c) {
-  ImageAugmentation a;
-  a.min_crop_scale = static_cast<float>(c.get<double>("image.augment.min_crop_scale"));
-  a.horizontal_flip = c.get<bool>("image.augment.horizontal_flip");
-  return a;
-}
 
 CaptionModel CaptionModel::build(const Config& config, std::shared_ptr<Vocab> vocab, Device device,
                                  const std::string& base_dir) {
@@ -103,9 +75,30 @@ std::pair<int64_t, int64_t> CaptionModel::grid_size() const {
                          config.get<int64_t>("image.width"));
 }
 
+std::vector<std::vector<Hypothesis>> caption_search(CaptionModel& model, const Tensor& pixels,
+                                                    const BeamSearchOptions& search) {
+  const Tensor input = model.device().is_cpu() ? pixels : pixels.to(model.device());
+  const Memory memory = model.encoder->encode(input, Tensor(), nullptr);
+  const SearchModel member{model.decoder.get(), &memory};
+  const std::vector<int64_t> cells(static_cast<size_t>(pixels.dim(0)), memory.vectors.dim(0));
+  return beam_search(std::span(&member, 1), cells, search);
+}
+
+BeamSearchOptions caption_search_options(const Config& config) {
+  BeamSearchOptions search;
+  search.beam_size = config.get<int>("caption.beam_size");
+  search.length_penalty = config.get<double>("caption.normalize");
+  search.max_length_factor = 0;  // captions have no source length: a fixed limit
+  search.max_length_add = config.get<int64_t>("caption.max_length");
+  search.bos_id = Vocab::kBos;
+  search.eos_id = Vocab::kEos;
+  search.pad_id = Vocab::kPad;
+  return search;
+}
+
 void CaptionModel::set_training(bool training) {
   encoder->set_training(training);
   decoder->set_training(training);
 }
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

@@ -1,12 +1,15 @@
-// Recipe defaults, merging, validation and path resolution.
-#include "seq2seq/cli/recipe.h"
+// Recipe defaults, merging, validation, path resolution, and the components' typed options.
+#include "seq2seq/api/recipe.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
 #include "seq2seq/error.h"
+#include "seq2seq/random.h"
+#include "vocab/vocab.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 
 const std::string& default_recipe() {
   static const std::string text = R"(# s2s recipe defaults: every key a recipe may set.
@@ -122,29 +125,6 @@ translate:
   return text;
 }
 
-Overrides take_overrides(int& argc, char** argv) {
-  Overrides overrides;
-  int out = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const size_t eq = arg.find('=');
-    const std::string name = arg.substr(0, eq);
-    if (arg.rfind("--", 0) == 0 && name.find('.') != std::string::npos) {
-      const std::string key = name.substr(2);
-      if (eq != std::string::npos) {
-        overrides.emplace_back(key, arg.substr(eq + 1));
-      } else {
-        if (i + 1 >= argc) throw ConfigError("recipe key --" + key + " needs a value");
-        overrides.emplace_back(key, argv[++i]);
-      }
-      continue;
-    }
-    argv[out++] = argv[i];
-  }
-  argc = out;
-  return overrides;
-}
-
 namespace {
 void reject_unknown(const Config& defaults, const Config& given, const std::string& source) {
   // unread_keys of a fresh Config lists all its leaves.
@@ -177,4 +157,137 @@ std::string resolve_path(const std::string& recipe_path, const std::string& path
   return (std::filesystem::path(recipe_path).parent_path() / path).lexically_normal().string();
 }
 
-}  // namespace s2s::cli
+Config load_training_recipe(const std::string& path, const Overrides& overrides) {
+  Config config = load_recipe(path, overrides);
+  for (const char* key :
+       {"data.train", "data.valid", "vocab.model", "data.image_dir", "image_encoder.onnx"}) {
+    const bool overridden = std::any_of(overrides.begin(), overrides.end(),
+                                        [&](const auto& kv) { return kv.first == key; });
+    if (overridden) continue;  // given paths are relative to the caller's working directory
+    std::vector<std::string> paths = corpus_paths(config, key);
+    std::string yaml = "[";
+    for (size_t i = 0; i < paths.size(); ++i)
+      yaml += (i ? ", \"" : "\"") + resolve_path(path, paths[i]) + "\"";
+    config.set(key, paths.size() == 1 ? yaml.substr(1) : yaml + "]");
+  }
+  return config;
+}
+
+// A corpus key: one TSV path, or a list of two aligned files (source, target).
+std::vector<std::string> corpus_paths(const Config& config, const std::string& key) {
+  std::vector<std::string> paths;
+  try {
+    paths = {config.get<std::string>(key)};
+  } catch (const ConfigError&) {
+    paths = config.get<std::vector<std::string>>(key);
+    if (paths.size() != 2)
+      throw ConfigError(key + " must be one TSV file or a list of two aligned files, got " +
+                        std::to_string(paths.size()) + " files");
+  }
+  return paths;
+}
+
+namespace {
+
+ops::AttentionKind parse_attention(const std::string& name) {
+  if (name == "general") return ops::AttentionKind::general;
+  if (name == "additive") return ops::AttentionKind::additive;
+  throw ConfigError("decoder.attention must be general or additive, got '" + name + "'");
+}
+
+}  // namespace
+
+AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size,
+                                        const Encoder& encoder, Device device) {
+  AttentionDecoderOptions d;
+  d.vocab_size = vocab_size;
+  d.embed_size = config.get<int64_t>("decoder.embed_size");
+  d.hidden_size = config.get<int64_t>("decoder.hidden_size");
+  d.num_layers = config.get<int>("decoder.layers");
+  d.memory_size = encoder.memory_size();
+  d.summary_size = encoder.summary_size();
+  d.attention = parse_attention(config.get<std::string>("decoder.attention"));
+  d.attention_size = config.get<int64_t>("decoder.attention_size");
+  d.input_feeding = config.get<bool>("decoder.input_feeding");
+  d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
+  d.dropout = config.get<double>("decoder.dropout");
+  d.pad_id = Vocab::kPad;
+  d.device = device;
+  d.seed = Rng(static_cast<uint64_t>(config.get<int64_t>("train.seed"))).split(200).seed();
+  return d;
+}
+
+ImageOptions image_options(const Config& c) {
+  ImageOptions o;
+  o.channels = c.get<int>("image.channels");
+  o.height = c.get<int>("image.height");
+  o.width = c.get<int>("image.width");
+  o.resize = parse_resize_mode(c.get<std::string>("image.resize"));
+  o.alpha = parse_alpha_mode(c.get<std::string>("image.alpha"));
+  o.pad_value = static_cast<float>(c.get<double>("image.pad_value"));
+  o.mean.clear();
+  for (double v : c.get<std::vector<double>>("image.mean"))
+    o.mean.push_back(static_cast<float>(v));
+  o.std.clear();
+  for (double v : c.get<std::vector<double>>("image.std"))
+    o.std.push_back(static_cast<float>(v));
+  o.max_pixels = c.get<int64_t>("image.max_pixels");
+  o.validate();
+  return o;
+}
+
+ImageAugmentation image_augmentation(const Config& c) {
+  ImageAugmentation a;
+  a.min_crop_scale = static_cast<float>(c.get<double>("image.augment.min_crop_scale"));
+  a.horizontal_flip = c.get<bool>("image.augment.horizontal_flip");
+  return a;
+}
+
+data::BatcherOptions batcher_options(const Config& c) {
+  data::BatcherOptions b;
+  b.batch_tokens = c.get<int64_t>("data.batch_tokens");
+  b.max_sentences = c.get<int64_t>("data.max_sentences");
+  b.max_length = c.get<int64_t>("data.max_length");
+  b.shuffle_buffer = c.get<int64_t>("data.shuffle_buffer");
+  b.pool_size = c.get<int64_t>("data.pool_size");
+  b.threads = c.get<int>("data.threads");
+  b.seed = static_cast<uint64_t>(c.get<int64_t>("train.seed"));
+  b.ids = {Vocab::kPad, Vocab::kBos, Vocab::kEos};
+  return b;
+}
+
+TrainerOptions trainer_options(const Config& c, const std::string& output) {
+  TrainerOptions t;
+  t.optimizer.beta1 = c.get<double>("train.beta1");
+  t.optimizer.beta2 = c.get<double>("train.beta2");
+  t.optimizer.weight_decay = c.get<double>("train.weight_decay");
+  t.schedule.kind = parse_schedule(c.get<std::string>("train.schedule"));
+  t.schedule.learning_rate = c.get<double>("train.learning_rate");
+  t.schedule.warmup_steps = c.get<int64_t>("train.warmup_steps");
+  t.schedule.decay_factor = c.get<double>("train.decay_factor");
+  t.schedule.decay_patience = c.get<int>("train.decay_patience");
+  t.schedule.min_learning_rate = c.get<double>("train.min_learning_rate");
+  t.clip_norm = c.get<double>("train.clip_norm");
+  t.label_smoothing = c.get<double>("train.label_smoothing");
+  t.max_steps = c.get<int64_t>("train.max_steps");
+  t.max_epochs = c.get<int64_t>("train.max_epochs");
+  t.max_minutes = c.get<double>("train.max_minutes");
+  t.log_every = std::max<int64_t>(1, c.get<int64_t>("train.log_every"));
+  t.valid_every = c.get<int64_t>("train.valid_every");
+  t.save_every = c.get<int64_t>("train.save_every");
+  t.patience = c.get<int>("train.patience");
+  t.valid_metric = c.get<std::string>("train.valid_metric");
+  t.keep_checkpoints = c.get<int>("train.keep_checkpoints");
+  t.seed = static_cast<uint64_t>(c.get<int64_t>("train.seed"));
+  t.output_dir = output;
+  t.parallel.mode = parse_parallel_mode(c.get<std::string>("train.parallel.mode"));
+  t.parallel.accumulate = c.get<int>("train.parallel.accumulate");
+  t.parallel.staleness.max_staleness = c.get<int64_t>("train.parallel.max_staleness");
+  t.parallel.staleness.policy =
+      parse_stale_policy(c.get<std::string>("train.parallel.stale_policy"));
+  t.parallel.bucket_mb = c.get<double>("train.parallel.bucket_mb");
+  t.parallel.timeout = c.get<double>("train.parallel.timeout");
+  return t;
+}
+
+}  // namespace s2s::api

@@ -1,7 +1,8 @@
-// Translator: batched translation and forced-decoding scoring of lines with one model or an
-// ensemble that shares a vocabulary. Lines are sorted by length into batches (sentences or source
-// tokens per batch) and results come back in input order, identical whatever the batching.
-// Shared by `s2s translate`, `s2s score` and the trainer's validation BLEU.
+// The translation pipeline inside api/: batched translation and forced-decoding scoring of lines
+// with one model or an ensemble that shares a vocabulary, over loaded TranslationModels. Lines
+// are sorted by length into batches (sentences or source tokens per batch) and results come back
+// in input order, identical whatever the batching. Translator (translator.h) runs it on its
+// replicas; training's validation BLEU and the reply job call it directly.
 #pragma once
 
 #include <span>
@@ -9,11 +10,11 @@
 #include <vector>
 
 #include "beam_search/beam_search.h"
-#include "seq2seq/cli/translation_model.h"
+#include "seq2seq/api/translation_model.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 
-struct TranslateOptions {
+struct TranslateSettings {
   int64_t batch_size = 32;          // sentences per batch
   int64_t batch_tokens = 0;         // > 0: also at most this many (padded) source pieces per batch
   int64_t max_source_length = 256;  // longer sources are truncated with a warning ...
@@ -23,7 +24,7 @@ struct TranslateOptions {
   bool target_pieces = false;       // score: targets are given as space-separated pieces
 };
 
-struct Translation {
+struct TranslatedLine {
   std::vector<int32_t> source;         // the source pieces decoded (after truncation)
   std::vector<Hypothesis> hypotheses;  // best first; empty for an empty or failed line
   std::vector<std::string> texts;      // the hypotheses as text
@@ -32,17 +33,17 @@ struct Translation {
 };
 
 // The options a model folder's recipe gives (translate.*), before command-line changes.
-TranslateOptions translate_options(const Config& config);
+TranslateSettings translate_settings(const Config& config);
 
 // Translates lines in their order. Every model must share the first one's vocabulary.
-std::vector<Translation> translate(std::span<TranslationModel* const> models,
-                                   const std::vector<std::string>& lines,
-                                   const TranslateOptions& options);
+std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
+                                      const std::vector<std::string>& lines,
+                                      const TranslateSettings& options);
 
 // The best translation of each line as text (the trainer's validation BLEU).
 std::vector<std::string> translate_lines(TranslationModel& model,
                                          const std::vector<std::string>& lines,
-                                         const TranslateOptions& options);
+                                         const TranslateSettings& options);
 
 struct PairScore {
   double log_prob = 0;                 // log P(target, EOS | source)
@@ -56,7 +57,7 @@ struct PairScore {
 std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
                                    const std::vector<std::string>& sources,
                                    const std::vector<std::string>& targets,
-                                   const TranslateOptions& options);
+                                   const TranslateSettings& options);
 
 // The memory of one batch under one model: column j holds sources[batch[j]]; lengths receives
 // the real pieces per column. Shared with the reply job, which encodes messages the same way.
@@ -73,4 +74,4 @@ std::vector<std::vector<double>> forced_log_probs(
 void check_same_vocabulary(std::span<TranslationModel* const> models,
                            const std::vector<std::string>& names);
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

@@ -1,5 +1,5 @@
-// Translator: batching, encoding, search and the results in input order.
-#include "seq2seq/cli/translator.h"
+// The translation pipeline: batching, encoding, search and the results in input order.
+#include "seq2seq/api/translation_search.h"
 
 #include <algorithm>
 #include <numeric>
@@ -7,13 +7,13 @@
 
 #include "seq2seq/error.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 
 namespace {
 
 // Batches of line indices, shortest sources first; lines with empty sources are left out.
 std::vector<std::vector<size_t>> make_batches(const std::vector<std::vector<int32_t>>& sources,
-                                              const TranslateOptions& options) {
+                                              const TranslateSettings& options) {
   S2S_CHECK(options.batch_size >= 1, "translate: the batch size must be at least 1");
   S2S_CHECK(options.batch_tokens >= 0, "translate: --batch-tokens must not be negative");
   std::vector<size_t> order(sources.size());
@@ -38,7 +38,7 @@ std::vector<std::vector<size_t>> make_batches(const std::vector<std::vector<int3
 // The pieces of each line, truncated (or failed) when over the limit.
 std::vector<std::vector<int32_t>> encode_sources(const Vocab& vocab,
                                                  const std::vector<std::string>& lines,
-                                                 const TranslateOptions& options,
+                                                 const TranslateSettings& options,
                                                  std::vector<std::string>& warnings,
                                                  std::vector<std::string>& errors) {
   std::vector<std::vector<int32_t>> sources(lines.size());
@@ -152,8 +152,8 @@ std::vector<std::vector<double>> forced_log_probs(
   return out;
 }
 
-TranslateOptions translate_options(const Config& config) {
-  TranslateOptions o;
+TranslateSettings translate_settings(const Config& config) {
+  TranslateSettings o;
   o.batch_size = config.get<int64_t>("translate.batch_size");
   o.batch_tokens = config.get<int64_t>("translate.batch_tokens");
   o.max_source_length = config.get<int64_t>("translate.max_source_length");
@@ -181,12 +181,12 @@ void check_same_vocabulary(std::span<TranslationModel* const> models,
   }
 }
 
-std::vector<Translation> translate(std::span<TranslationModel* const> models,
-                                   const std::vector<std::string>& lines,
-                                   const TranslateOptions& options) {
+std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
+                                      const std::vector<std::string>& lines,
+                                      const TranslateSettings& options) {
   S2S_CHECK(!models.empty(), "translate: no model");
   InferenceMode inference(models);
-  std::vector<Translation> out(lines.size());
+  std::vector<TranslatedLine> out(lines.size());
   std::vector<std::string> warnings, errors;
   const std::vector<std::vector<int32_t>> sources =
       encode_sources(*models[0]->vocab, lines, options, warnings, errors);
@@ -205,7 +205,7 @@ std::vector<Translation> translate(std::span<TranslationModel* const> models,
     }
     std::vector<std::vector<Hypothesis>> found = beam_search(members, lengths, options.search);
     for (size_t j = 0; j < batch.size(); ++j) {
-      Translation& t = out[batch[j]];
+      TranslatedLine& t = out[batch[j]];
       t.hypotheses = std::move(found[j]);
       for (const Hypothesis& h : t.hypotheses)
         t.texts.push_back(options.output_pieces ? join_pieces(*models[0]->vocab, h.tokens)
@@ -217,10 +217,10 @@ std::vector<Translation> translate(std::span<TranslationModel* const> models,
 
 std::vector<std::string> translate_lines(TranslationModel& model,
                                          const std::vector<std::string>& lines,
-                                         const TranslateOptions& options) {
+                                         const TranslateSettings& options) {
   TranslationModel* models[] = {&model};
   std::vector<std::string> out;
-  for (Translation& t : translate(models, lines, options))
+  for (TranslatedLine& t : translate(models, lines, options))
     out.push_back(t.texts.empty() ? std::string() : std::move(t.texts[0]));
   return out;
 }
@@ -228,7 +228,7 @@ std::vector<std::string> translate_lines(TranslationModel& model,
 std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
                                    const std::vector<std::string>& sources_text,
                                    const std::vector<std::string>& targets_text,
-                                   const TranslateOptions& options) {
+                                   const TranslateSettings& options) {
   S2S_CHECK(!models.empty(), "score: no model");
   S2S_CHECK(sources_text.size() == targets_text.size(), "score: ", sources_text.size(),
             " sources but ", targets_text.size(), " targets");
@@ -261,7 +261,7 @@ std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
     }
     if (!out[i].error.empty()) sources[i].clear();  // left out of the batches
   }
-  TranslateOptions by_sentences = options;
+  TranslateSettings by_sentences = options;
   by_sentences.batch_tokens = 0;
   for (const std::vector<size_t>& batch : make_batches(sources, by_sentences)) {
     std::vector<const std::vector<int32_t>*> batch_targets;
@@ -291,4 +291,4 @@ std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
   return out;
 }
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

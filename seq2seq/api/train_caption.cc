@@ -3,16 +3,15 @@
 // sentence pairs, with the image's index as its one-token source, and the trainer's load_source
 // hook turns those indices into pixels (augmented in training). A word vocabulary is trained on
 // the normalized captions unless the recipe names one. Validation: loss, and BLEU-4 / CIDEr-D of
-// greedy captions of the dev images.
+// greedy captions of the dev images. Internal to api/ (training.h is the interface).
 #include <filesystem>
-#include <iostream>
 #include <unordered_map>
 
-#include "beam_search/greedy.h"
+#include "seq2seq/api/caption_model.h"
+#include "seq2seq/api/recipe.h"
+#include "seq2seq/api/train_setup.h"
 #include "seq2seq/atomic_file.h"
 #include "seq2seq/caption_metrics.h"
-#include "seq2seq/cli/caption_model.h"
-#include "seq2seq/cli/train_setup.h"
 #include "seq2seq/data/caption_corpus.h"
 #include "seq2seq/error.h"
 #include "vocab/normalizer.h"
@@ -20,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace s2s::cli {
+namespace s2s::api {
 
 namespace {
 
@@ -55,7 +54,8 @@ CaptionSplit prepare_split(const std::string& path, const std::string& image_dir
 
 }  // namespace
 
-int train_caption(Config& config, const TrainRun& run) {
+TrainingSummary train_caption(Config& config, const RunContext& context) {
+  const TrainRun& run = context.run;
   const fs::path out(run.output);
   const std::string image_dir = config.get<std::string>("data.image_dir");
   const CaptionSplit train_split = prepare_split(config.get<std::string>("data.train"), image_dir,
@@ -64,17 +64,16 @@ int train_caption(Config& config, const TrainRun& run) {
   if (!config.get<std::string>("data.valid").empty())
     valid_split = prepare_split(config.get<std::string>("data.valid"), image_dir,
                                 (out / "valid.captions.tsv").string());
-  std::cerr << "captions: " << train_split.images.size() << " train images"
-            << (valid_split.images.empty()
-                    ? std::string()
-                    : ", " + std::to_string(valid_split.images.size()) + " dev images")
-            << "\n";
+  context.say("captions: " + std::to_string(train_split.images.size()) + " train images" +
+              (valid_split.images.empty()
+                   ? std::string()
+                   : ", " + std::to_string(valid_split.images.size()) + " dev images"));
 
   const std::string vocab_path =
-      prepare_vocab(config, run, {{train_split.pairs_path, TrainingInput::kTarget}});
+      prepare_vocab(config, context, {{train_split.pairs_path, TrainingInput::kTarget}});
   auto vocab = std::make_shared<Vocab>(Vocab::load(vocab_path));
-  CaptionModel model = CaptionModel::build(config, vocab, run.device);
-  prepare_parameters(config, run, model.parameters());
+  CaptionModel model = CaptionModel::build(config, vocab, context.device);
+  prepare_parameters(config, context, model.parameters());
 
   // Image paths -> indices: train images first, then dev images.
   std::vector<std::string> paths;
@@ -139,14 +138,17 @@ int train_caption(Config& config, const TrainRun& run) {
       if (!e.empty()) throw InputError("training image: " + e);
     return pixels;
   };
-  // Dev captions, greedy: BLEU-4 and CIDEr-D against every reference.
-  const int64_t max_length = config.get<int64_t>("caption.max_length");
+  // Dev captions, greedy (the path `s2s caption` takes, at beam 1): BLEU-4 and CIDEr-D against
+  // every reference.
   const std::string valid_metric = config.get<std::string>("train.valid_metric");
   if (!valid_split.images.empty()) {
     // CIDEr-D (x100, as papers print it) unless the recipe ranks by BLEU-4.
     hooks.validation_score_name = valid_metric == "bleu" ? "bleu" : "cider";
     hooks.validation_score = [&]() {
       model.set_training(false);
+      BeamSearchOptions greedy = caption_search_options(config);
+      greedy.beam_size = 1;
+      greedy.length_penalty = 0;
       std::vector<std::string> hypotheses;
       std::vector<std::vector<std::string>> references;
       const size_t batch_size = static_cast<size_t>(config.get<int64_t>("caption.batch_size"));
@@ -158,18 +160,9 @@ int train_caption(Config& config, const TrainRun& run) {
           references.push_back(valid_split.images[i].captions);
         }
         std::vector<std::string> errors;
-        Tensor pixels = load_image_batch(batch_paths, image, errors);
-        if (!run.device.is_cpu()) pixels = pixels.to(run.device);
-        const Memory memory = model.encoder->encode(pixels, Tensor(), nullptr);
-        GreedyOptions greedy;
-        greedy.bos_id = Vocab::kBos;
-        greedy.eos_id = Vocab::kEos;
-        greedy.pad_id = Vocab::kPad;
-        greedy.max_length_factor = 0;
-        greedy.max_length_add = max_length;
-        const std::vector<int64_t> cells(batch_paths.size(), memory.vectors.dim(0));
-        for (const Hypothesis& h : greedy_decode(*model.decoder, memory, cells, greedy))
-          hypotheses.push_back(vocab->decode(h.tokens));
+        const Tensor pixels = load_image_batch(batch_paths, image, errors);
+        for (const std::vector<Hypothesis>& found : caption_search(model, pixels, greedy))
+          hypotheses.push_back(found.empty() ? std::string() : vocab->decode(found[0].tokens));
       }
       const CaptionScores scores = score_captions(hypotheses, references);
       return valid_metric == "bleu" ? 100.0 * scores.bleu.bleu[3] : 100.0 * scores.cider.score;
@@ -178,9 +171,10 @@ int train_caption(Config& config, const TrainRun& run) {
   TrainerOptions trainer_opts = trainer_options(config, run.output);
   if (valid_split.images.empty() && trainer_opts.valid_metric != "perplexity")
     trainer_opts.valid_metric = "perplexity";
+  connect_callbacks(hooks, context);
   Trainer trainer(*model.encoder, *model.decoder, train, std::move(valid_batches), trainer_opts,
                   hooks);
-  return run_trainer(trainer, run);
+  return run_trainer(trainer, context);
 }
 
-}  // namespace s2s::cli
+}  // namespace s2s::api

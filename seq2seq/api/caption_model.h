@@ -1,20 +1,21 @@
 // CaptionModel: an image encoder (CNN), the attention decoder and the word vocabulary of the
 // caption job, built from a resolved recipe or loaded from a model folder (model.safetensors,
-// config.yaml, vocab.model) — the caption counterpart of TranslationModel. Also turns the recipe's
-// `image` group into image loading options, so training and `s2s caption` see images alike.
+// config.yaml, vocab.model) — the caption counterpart of TranslationModel. Internal to api/:
+// front ends use captioner.h.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "beam_search/beam_search.h"
 #include "decoders/attention_decoder.h"
 #include "image_encoder/image_io.h"
 #include "image_encoder/make_image_encoder.h"
 #include "seq2seq/config.h"
 #include "vocab/vocab.h"
 
-namespace s2s::cli {
+namespace s2s::api {
 
 struct CaptionModel {
   Config config;
@@ -35,8 +36,13 @@ struct CaptionModel {
   void set_training(bool training);
 };
 
-// The recipe's `image` group (image.augment.* included only for training).
-ImageOptions image_options(const Config& config);
-ImageAugmentation image_augmentation(const Config& config);
+// The one path from pixels to captions: encode a batch of images [B, C, H, W] (on the CPU; moved
+// to the model's device here) and search, per image, the n-best captions. `s2s caption`, the
+// Captioner and training's validation all come through here.
+std::vector<std::vector<Hypothesis>> caption_search(CaptionModel& model, const Tensor& pixels,
+                                                    const BeamSearchOptions& search);
 
-}  // namespace s2s::cli
+// The model's caption.* settings: beam, length normalisation, length limit.
+BeamSearchOptions caption_search_options(const Config& config);
+
+}  // namespace s2s::api

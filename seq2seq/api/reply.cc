@@ -1,0 +1,247 @@
+// ReplySuggester: ranker replicas in a pool; evaluate_replies: ranking metrics, the trigger
+// calibration and the forced-decoding check on held-out pairs.
+#include "seq2seq/api/reply.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "reply/evaluation.h"
+#include "reply/pairs.h"
+#include "seq2seq/api/replica_pool.h"
+#include "seq2seq/api/reply_ranker.h"
+#include "seq2seq/error.h"
+#include "seq2seq/line_reader.h"
+
+namespace s2s::api {
+
+std::vector<Response> read_responses(const std::string& path) {
+  return reply::read_response_set(path);
+}
+
+namespace {
+struct Replica {
+  TranslationModel model;
+  std::unique_ptr<ReplyRanker> ranker;
+};
+}  // namespace
+
+struct ReplySuggester::Impl {
+  ReplicaPool<Replica> pool;
+  std::vector<Response> responses;
+  ReplyOptions options;
+};
+
+ReplySuggester::ReplySuggester(const std::string& model, std::vector<Response> responses,
+                               const ReplyOptions& reply, const ModelOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  S2S_CHECK(options.replicas >= 1, "ReplySuggester: replicas must be at least 1, got ",
+            options.replicas);
+  S2S_CHECK(options.threads >= 1, "ReplySuggester: threads must be at least 1, got ",
+            options.threads);
+  S2S_CHECK(reply.batch_size >= 1, "reply: batch_size must be at least 1, got ", reply.batch_size);
+  impl_->responses = std::move(responses);
+  impl_->options = reply;
+  set_num_threads(std::max(1, options.threads / options.replicas));
+  const Device device = Device::parse(options.device);
+  for (int r = 0; r < options.replicas; ++r) {
+    auto replica = std::make_unique<Replica>(Replica{TranslationModel::load(model, device), {}});
+    replica->ranker = std::make_unique<ReplyRanker>(replica->model, impl_->responses, reply);
+    impl_->pool.add(std::move(replica));
+  }
+}
+
+ReplySuggester::~ReplySuggester() = default;
+
+const std::vector<Response>& ReplySuggester::responses() const {
+  return impl_->responses;
+}
+
+const ReplyOptions& ReplySuggester::options() const {
+  return impl_->options;
+}
+
+std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>& messages) const {
+  return suggest(messages, impl_->options);
+}
+
+std::vector<ReplyResult> ReplySuggester::suggest(const std::vector<std::string>& messages,
+                                                 const ReplyOptions& reply) const {
+  std::vector<ReplyResult> out(messages.size());
+  // Slices as even as the replicas held allow: one per replica, whatever the batch size.
+  impl_->pool.run(messages.size(), 1, [&](Replica& replica, size_t begin, size_t end) {
+    const std::vector<std::string> part(messages.begin() + begin, messages.begin() + end);
+    std::vector<ReplyResult> found = replica.ranker->suggest(part, reply);
+    std::move(found.begin(), found.end(), out.begin() + begin);
+  });
+  return out;
+}
+
+std::vector<Suggestion> ReplySuggester::score_all(const std::string& message) const {
+  std::vector<Suggestion> out;
+  impl_->pool.run(
+      1, 1, [&](Replica& replica, size_t, size_t) { out = replica.ranker->score_all(message); });
+  return out;
+}
+
+void read_reply_pairs(const std::string& path, std::vector<std::string>& messages,
+                      std::vector<std::string>& replies) {
+  LineReader pairs(path);
+  std::string line;
+  while (pairs.next(line)) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos)
+      throw InputError(pairs.location() + ": expected message<TAB>reply");
+    messages.push_back(reply::unescape_field(line.substr(0, tab)));
+    replies.push_back(reply::unescape_field(line.substr(tab + 1)));
+  }
+}
+
+namespace {
+
+// Clusters ordered by P(cluster | message): the sum of P(response | message) over the cluster's
+// responses among `ranked` (exact ones, best first; a cluster's responses ranked lower add less
+// than the last ranked one each). An intent many responses express outranks one said one way.
+std::vector<std::string> clusters_by_mass(const std::vector<Suggestion>& ranked,
+                                          const std::vector<Response>& responses) {
+  std::vector<std::string> names;
+  std::vector<double> best, sum;  // log-sum-exp per cluster, relative to its best score
+  for (const Suggestion& s : ranked) {
+    const std::string& cluster = responses[s.response].cluster;
+    const auto it = std::find(names.begin(), names.end(), cluster);
+    if (it == names.end()) {
+      names.push_back(cluster), best.push_back(s.score), sum.push_back(1.0);
+    } else {
+      const size_t i = static_cast<size_t>(it - names.begin());
+      sum[i] += std::exp(s.score - best[i]);  // ranked best first: best[i] >= s.score
+    }
+  }
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  const auto log_mass = [&](size_t i) { return best[i] + std::log(sum[i]); };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return log_mass(a) > log_mass(b); });
+  std::vector<std::string> out;
+  for (size_t i : order)
+    out.push_back(names[i]);
+  return out;
+}
+
+RankingFigures figures(const reply::RankingMetrics& m) {
+  return {m.recall(), m.mrr(), m.count()};
+}
+
+}  // namespace
+
+ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
+                                 const std::vector<std::string>& messages,
+                                 const std::vector<std::string>& replies,
+                                 const ReplyEvaluationOptions& options) {
+  S2S_CHECK(messages.size() == replies.size(), "evaluate_replies: ", messages.size(),
+            " messages but ", replies.size(), " replies");
+  const std::vector<Response>& responses = suggester.responses();
+  const ReplyOptions& reply = suggester.options();
+  const size_t k = static_cast<size_t>(reply.k);
+  const reply::CandidateMode candidate_mode = reply::parse_candidate_mode(options.candidate);
+  const reply::ResponseMatcher matcher(responses);
+  const std::vector<std::string> frequent = reply::clusters_by_prior(responses);
+  // As `s2s reply-data baseline`: pairs whose true reply gives no candidate or matches no
+  // response count as misses in the all-pairs figures and are left out of the mapped ones.
+  reply::RankingMetrics model_metrics(k), baseline(k), model_all(k), baseline_all(k),
+      mass_metrics(k);
+  std::vector<std::pair<double, bool>> best_and_hit;  // per message: best score, true cluster in k
+  const size_t chunk = 256;
+  for (size_t begin = 0; begin < messages.size(); begin += chunk) {
+    const size_t end = std::min(messages.size(), begin + chunk);
+    const std::vector<std::string> part(messages.begin() + begin, messages.begin() + end);
+    const std::vector<ReplyResult> results = suggester.suggest(part);
+    for (size_t i = 0; i < results.size(); ++i) {
+      const std::string truth_text =
+          reply::candidate_response(replies[begin + i], candidate_mode, options.max_tokens);
+      const auto match =
+          truth_text.empty() ? reply::ResponseMatcher::Match{} : matcher.nearest(truth_text);
+      if (match.index < 0) {
+        model_all.add(0);
+        baseline_all.add(0);
+        continue;
+      }
+      const std::string& truth = responses[match.index].cluster;
+      // The model's ranking of clusters: by their best response.
+      std::vector<std::string> clusters;
+      for (const Suggestion& s : results[i].ranked)
+        if (std::find(clusters.begin(), clusters.end(), responses[s.response].cluster) ==
+            clusters.end())
+          clusters.push_back(responses[s.response].cluster);
+      const auto rank_of = [&](const std::vector<std::string>& ranking) {
+        const auto it = std::find(ranking.begin(), ranking.end(), truth);
+        return it == ranking.end() ? size_t{0} : static_cast<size_t>(it - ranking.begin()) + 1;
+      };
+      const size_t rank = rank_of(clusters);
+      model_metrics.add(rank);
+      mass_metrics.add(rank_of(clusters_by_mass(results[i].ranked, responses)));
+      baseline.add(rank_of(frequent));
+      model_all.add(rank);
+      baseline_all.add(rank_of(frequent));
+      if (!results[i].ranked.empty())
+        best_and_hit.emplace_back(results[i].ranked[0].score, rank > 0 && rank <= k);
+    }
+    if (options.on_progress) options.on_progress(end, messages.size());
+  }
+  ReplyEvaluation e;
+  e.pairs = messages.size();
+  e.clusters = frequent.size();
+  e.k = reply.k;
+  e.ranked = reply.ranked;
+  e.model = figures(model_metrics);
+  e.model_all = figures(model_all);
+  e.model_by_mass = figures(mass_metrics);
+  e.frequency = figures(baseline);
+  e.frequency_all = figures(baseline_all);
+
+  // Triggering: the messages whose best score is highest get suggestions first.
+  std::sort(best_and_hit.begin(), best_and_hit.end(), std::greater<>());
+  for (int step = 1; step <= 10 && !best_and_hit.empty(); ++step) {
+    const double share = step / 10.0;
+    const size_t n = std::max<size_t>(
+        1, static_cast<size_t>(std::llround(share * static_cast<double>(best_and_hit.size()))));
+    size_t hits = 0;
+    for (size_t i = 0; i < n && i < best_and_hit.size(); ++i)
+      hits += best_and_hit[i].second;
+    const double threshold = best_and_hit[std::min(n, best_and_hit.size()) - 1].first;
+    e.calibration.push_back({share, static_cast<double>(hits) / static_cast<double>(n), threshold});
+    if (share <= options.coverage + 1e-9) e.threshold_for_coverage = threshold;
+  }
+
+  const int64_t forced =
+      std::min<int64_t>(options.forced_check, static_cast<int64_t>(messages.size()));
+  if (forced > 0) {
+    // The same messages both ways: trie search (batched) and forced decoding of every response,
+    // at the top k the batch job searches for (what the speeds compare).
+    std::vector<std::string> sample;
+    for (int64_t i = 0; i < forced; ++i)
+      if (!messages[i].empty()) sample.push_back(messages[i]);
+    ReplyOptions plain = reply;
+    plain.diverse = false;
+    plain.threshold = -1e30;
+    plain.ranked = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<ReplyResult> searched = suggester.suggest(sample, plain);
+    const auto t1 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < sample.size(); ++i) {
+      e.forced_expansions += searched[i].expansions;
+      const std::vector<Suggestion> all = suggester.score_all(sample[i]);
+      bool same = searched[i].suggestions.size() == std::min<size_t>(k, all.size());
+      for (size_t j = 0; same && j < searched[i].suggestions.size(); ++j)
+        same = searched[i].suggestions[j].response == all[j].response;
+      e.forced_agree += same;
+    }
+    const auto t2 = std::chrono::steady_clock::now();
+    e.forced_checked = sample.size();
+    e.search_seconds = std::chrono::duration<double>(t1 - t0).count();
+    e.forced_seconds = std::chrono::duration<double>(t2 - t1).count();
+  }
+  return e;
+}
+
+}  // namespace s2s::api

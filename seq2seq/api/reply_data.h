@@ -1,0 +1,80 @@
+// The data side of smart reply as library calls (what `s2s reply-data` runs): e-mail (files,
+// mboxes, JSON records) -> (message, reply) pairs; the replies of pairs -> a response set of
+// intent clusters; the frequency baseline on held-out pairs; pairs -> training pairs for
+// `s2s train`. Pair files hold one "message<TAB>reply" line each, fields escaped
+// (reply/pairs.h); every file is written atomically.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "reply/mailbox.h"
+#include "reply/pairs.h"
+#include "reply/response_set.h"
+
+namespace s2s::api {
+
+using reply::CandidateMode;
+using reply::ExtractOptions;
+using reply::ExtractStats;
+using reply::InputFormat;
+using reply::parse_candidate_mode;  // "reply" | "first-sentence"; InvalidArgument otherwise
+using reply::parse_input_format;    // "auto" | "message" | "mbox" | "json"
+using reply::ResponseOptions;
+using reply::ResponseSetStats;
+
+struct ExtractCallbacks {
+  // After each message read: messages so far and pairs written so far.
+  std::function<void(size_t messages, size_t pairs)> on_progress;
+  // A message that could not be read (it is counted and skipped): where, and why.
+  std::function<void(const std::string& where, const std::string& what)> on_skipped;
+};
+
+// Pairs of every message under inputs into output (and, if not empty, where each came from into
+// sources_output, line for line). Returns the counts (ExtractStats::summary() says them).
+ExtractStats extract_pairs(const std::vector<std::string>& inputs, InputFormat format,
+                           const ExtractOptions& options, const std::string& output,
+                           const std::string& sources_output = "",
+                           const ExtractCallbacks& callbacks = {});
+
+// The response set of the replies of a pair file, written to output with made_by and the
+// summary as its header comments. InputError when no response is frequent enough.
+ResponseSetStats build_responses(const std::string& pairs_path, const ResponseOptions& options,
+                                 const std::string& output, const std::string& made_by);
+std::string describe(const ResponseSetStats& stats);  // one line of counts
+
+struct BaselineOptions {
+  CandidateMode candidate = CandidateMode::kWholeReply;  // as the set was built
+  size_t max_tokens = 12;                                // as the set was built
+  double min_similarity = 0;  // a true reply less similar to its nearest response is a miss
+  size_t k = 3;               // suggestions per message
+};
+
+struct BaselineReport {
+  size_t pairs = 0, no_candidate = 0, unmapped = 0, mapped = 0, exact = 0;
+  std::vector<std::string> clusters;  // the k the baseline always suggests
+  double recall_mapped = 0, mrr_mapped = 0, recall_all = 0, mrr_all = 0;
+};
+
+// Recall@k and MRR of always suggesting the k most frequent clusters, on held-out pairs.
+BaselineReport frequency_baseline(const std::string& pairs_path, const std::string& responses_path,
+                                  const BaselineOptions& options);
+
+struct TrainingPairsOptions {
+  CandidateMode candidate = CandidateMode::kWholeReply;  // which part of the reply is the target
+  size_t max_tokens = 12;
+  size_t max_message_words = 0;  // keep the first N words of each message (0: all)
+};
+
+struct TrainingPairsStats {
+  size_t written = 0, skipped = 0;  // skipped: no message or no candidate response
+};
+
+// message<TAB>response lines (plain text) for `s2s train`: each message with its white space
+// collapsed, exactly as ReplySuggester reads one, and the candidate response of its true reply.
+TrainingPairsStats write_training_pairs(const std::string& pairs_path, const std::string& output,
+                                        const TrainingPairsOptions& options);
+
+}  // namespace s2s::api
