@@ -90,13 +90,17 @@ void merge_into(YAML::Node target, const YAML::Node& source) {
 
 Config::Config() : impl_(std::make_unique<Impl>()) {}
 Config::~Config() = default;
+// YAML::Node has reference semantics, and its operator= writes through the reference: assigning
+// a clone to a node shared with other would change other's tree too. reset() rebinds instead,
+// so a copy owns a tree of its own (a Config handed to train() and changed there leaves the
+// caller's alone).
 Config::Config(const Config& other) : impl_(std::make_unique<Impl>(*other.impl_)) {
-  impl_->root = YAML::Clone(other.impl_->root);
+  impl_->root.reset(YAML::Clone(other.impl_->root));
 }
 Config& Config::operator=(const Config& other) {
   if (this != &other) {
     *impl_ = *other.impl_;
-    impl_->root = YAML::Clone(other.impl_->root);
+    impl_->root.reset(YAML::Clone(other.impl_->root));
   }
   return *this;
 }

@@ -97,5 +97,22 @@ TEST(Config, BadRecipesAreNamedErrors) {
   EXPECT_THROW(Config::from_yaml_file("/nonexistent/recipe.yaml"), IoError);
 }
 
+// A copy owns its tree: changing it leaves the original alone (yaml-cpp nodes are references, and
+// assigning one writes through; api::train changes its copy of the caller's recipe).
+TEST(Config, CopiesAreIndependent) {
+  const Config original = Config::from_yaml_string("vocab: {model: ''}\ntrain: {steps: 1}\n");
+  Config copy = original;
+  copy.set("vocab.model", "vocab.model");
+  copy.set("train.steps", "2");
+  EXPECT_EQ(original.get<std::string>("vocab.model"), "");
+  EXPECT_EQ(original.get<int>("train.steps"), 1);
+  Config assigned;
+  assigned = original;
+  assigned.set("train.steps", "3");
+  EXPECT_EQ(original.get<int>("train.steps"), 1);
+  EXPECT_EQ(copy.get<int>("train.steps"), 2);
+  EXPECT_EQ(assigned.get<int>("train.steps"), 3);
+}
+
 }  // namespace
 }  // namespace s2s

@@ -45,7 +45,12 @@ std::vector<std::vector<int32_t>> encode_sources(const Vocab& vocab,
   warnings.assign(lines.size(), "");
   errors.assign(lines.size(), "");
   for (size_t i = 0; i < lines.size(); ++i) {
-    sources[i] = vocab.encode(lines[i]);
+    try {
+      sources[i] = vocab.encode(lines[i]);
+    } catch (const InputError& e) {  // invalid UTF-8: this line fails, the others go on
+      errors[i] = e.what();
+      continue;
+    }
     const int64_t n = static_cast<int64_t>(sources[i].size());
     if (options.max_source_length > 0 && n > options.max_source_length) {
       const std::string what = std::to_string(n) + " pieces, over the limit of " +
@@ -244,7 +249,12 @@ std::vector<PairScore> score_pairs(std::span<TranslationModel* const> models,
     out[i].warning = warnings[i];
     if (errors[i].empty() && sources[i].empty()) out[i].error = "the source is empty";
     if (!options.target_pieces) {
-      targets[i] = vocab.encode(targets_text[i]);
+      try {
+        targets[i] = vocab.encode(targets_text[i]);
+      } catch (const InputError& e) {
+        if (out[i].error.empty()) out[i].error = std::string("the target: ") + e.what();
+        sources[i].clear();  // left out of the batches
+      }
       continue;
     }
     // Pieces as the search emitted them (translate --pieces): re-encoding the detokenized text
