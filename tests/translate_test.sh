@@ -75,8 +75,8 @@ check "bad input: the long line is truncated with a warning naming it" grep -q "
 check "bad input: the long line is translated" [ -n "$(sed -n 4p bad.hyp)" ]
 check "bad input: the lines around are translated" [ -n "$(sed -n 1p bad.hyp)" -a -n "$(sed -n 5p bad.hyp)" ]
 "$s2s" translate -m $m -i bad.src -o rej.hyp --max-source-length 20 --reject-long 2>rej.err
+check "--reject-long: exit 1, 5 lines" [ $? -eq 1 -a "$(wc -l <rej.hyp)" -eq 5 -a -z "$(sed -n 4p rej.hyp)" ]
 check "--reject-long: the long line fails by name" grep -q "bad.src:4: .*over the limit" rej.err
-check "--reject-long: exit 1, 5 lines" [ $? -eq 0 -a "$(wc -l <rej.hyp)" -eq 5 -a -z "$(sed -n 4p rej.hyp)" ]
 printf '1 2\tx\nno tab here\n3 4\t5\n' | "$s2s" score -m $m > s.txt 2>s.err
 check "score: a line without a tab fails alone" [ $? -eq 1 -a "$(wc -l <s.txt)" -eq 3 -a -z "$(sed -n 2p s.txt)" -a -n "$(sed -n 3p s.txt)" ]
 check "score: the bad line is named" grep -q "line 2\|:2:" s.err
