@@ -59,6 +59,30 @@ check "ensemble of a model with itself == the model" cmp -s b1.hyp ens.hyp
 # 4. Alignments: one source position per output piece.
 printf '1 2 3 4\n' | "$s2s" translate -m $m --alignment hard > hard.txt 2>/dev/null
 check "hard alignment pairs" grep -Eq '^.* [|][|][|] ([0-9]+-[0-9]+ ?)+$' hard.txt
+# Strict: every output digit attends most to the source word it copies, which on this task is
+# the reverse diagonal (the k-th of n words out on the (n-1-k)-th word in). Words, not pieces:
+# SentencePiece may cut "▁3" into "▁" "3", and attending to either half is right.
+printf '1 2 3 4\n5 0 7\n9 8 7 6 5 4\n3 1\n2 7 4 9 0 6 8\n' > distinct.src
+"$s2s" translate -m $m -i distinct.src --alignment hard --pieces > hard_pieces.txt 2>/dev/null
+"$s2s" vocab encode -m $m/vocab.model -i distinct.src > distinct.pieces
+reverse_diagonal() {
+  paste distinct.pieces hard_pieces.txt | awk -F'\t' '
+    function words(text, word, digit,   p, i, n, w) {  # word index and digit flag per piece
+      n = split(text, p, " "); w = -1
+      for (i = 1; i <= n; ++i) { if (p[i] ~ /^▁/) ++w; word[i - 1] = w; digit[i - 1] = p[i] ~ /[0-9]/ }
+      return w + 1
+    }
+    { split("", sw); split("", sd); split("", tw); split("", td)
+      split($2, parts, / [|][|][|] /)
+      n = words($1, sw, sd); k = words(parts[1], tw, td); np = split(parts[2], pairs, " ")
+      if (k != n) { bad = 1; print "line " NR ": " n " words in, " k " out" }
+      for (i = 1; i <= np; ++i) {
+        split(pairs[i], st, "-")
+        if (td[st[2]] && sw[st[1]] != n - 1 - tw[st[2]]) { bad = 1; print "line " NR ": " pairs[i] }
+      } }
+    END { exit bad }'
+}
+check "hard alignments: each output digit on its mirrored source digit" reverse_diagonal
 printf '1 2 3 4\n' | "$s2s" translate -m $m --alignment soft > soft.txt 2>/dev/null
 check "soft alignment weights" grep -Eq '^.* [|][|][|] ([0-9.]+(,[0-9.]+)* ?)+$' soft.txt
 
