@@ -8,6 +8,7 @@
 
 #include "seq2seq/atomic_file.h"
 #include "seq2seq/error.h"
+#include "seq2seq/manifest.h"
 #include "seq2seq/safetensors.h"
 
 namespace s2s {
@@ -53,11 +54,6 @@ void load_named(const std::string& path, const std::vector<std::pair<std::string
                    "' that this model does not have (a model of another configuration?)");
 }
 
-void fsync_folder(const fs::path& folder) {
-  // Each file was fsynced by AtomicFile; the folder's entries need their own flush.
-  write_file_atomically((folder / ".complete").string(), "");
-}
-
 }  // namespace
 
 void save_parameters(const std::string& path, const std::vector<Parameter*>& params,
@@ -69,7 +65,11 @@ void save_parameters(const std::string& path, const std::vector<Parameter*>& par
 }
 
 void load_parameters(const std::string& path, const std::vector<Parameter*>& params,
-                     bool allow_unused) {
+                     bool allow_unused, Verify verify) {
+  if (verify == Verify::folder) {
+    const fs::path folder = fs::path(path).parent_path();
+    verify_folder(folder.empty() ? "." : folder.string());
+  }
   std::vector<std::pair<std::string, Tensor*>> want;
   for (Parameter* p : params)
     want.emplace_back(p->name, &p->value);
@@ -113,7 +113,8 @@ void write_folder(const std::string& path, const FolderContents& contents) {
       save_tensors((temp / "optimizer.safetensors").string(), contents.optimizer);
     if (!contents.state_yaml.empty())
       write_file_atomically((temp / "state.yaml").string(), contents.state_yaml);
-    fsync_folder(temp);
+    // Last: its presence says the folder is complete, its checksums that nothing changed since.
+    write_manifest(temp.string());
   } catch (...) {
     fs::remove_all(temp, ec);
     throw;
@@ -141,6 +142,15 @@ std::string CheckpointStore::save(int64_t step, const FolderContents& contents) 
   char name[32];
   std::snprintf(name, sizeof name, "step-%09lld", static_cast<long long>(step));
   const std::string folder = (fs::path(dir_) / name).string();
+  // Leftovers of a run killed mid-write or mid-delete ("step-N.tmp", ".old", ".deleting"):
+  // never resumed from (all() skips them), removed here so they do not pile up.
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const fs::path p = entry.path();
+    const std::string ext = p.extension().string();
+    if (p.filename().string().rfind("step-", 0) == 0 &&
+        (ext == ".tmp" || ext == ".old" || ext == ".deleting"))
+      fs::remove_all(p, ec);
+  }
   write_folder(folder, contents);
   write_file_atomically((fs::path(dir_) / "latest").string(), std::string(name) + "\n");
   // Oldest first by name (zero-padded steps sort numerically).
@@ -150,8 +160,14 @@ std::string CheckpointStore::save(int64_t step, const FolderContents& contents) 
         entry.path().extension().empty())
       steps.push_back(entry.path().filename().string());
   std::sort(steps.begin(), steps.end());
+  // Renamed aside before deleting: a kill in the middle of remove_all must not leave a
+  // "step-N" folder that still has its marker but lacks some of its files.
   for (size_t i = 0; i + keep_last_ < steps.size(); ++i)
-    if (steps[i] != name) fs::remove_all(fs::path(dir_) / steps[i], ec);
+    if (steps[i] != name) {
+      const fs::path doomed = fs::path(dir_) / (steps[i] + ".deleting");
+      fs::rename(fs::path(dir_) / steps[i], doomed, ec);
+      if (!ec) fs::remove_all(doomed, ec);
+    }
   return folder;
 }
 
@@ -162,7 +178,7 @@ std::vector<std::string> CheckpointStore::all() const {
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_directory() && name.rfind("step-", 0) == 0 && entry.path().extension().empty() &&
-        fs::exists(entry.path() / ".complete"))
+        fs::exists(entry.path() / kManifestName))
       folders.push_back(entry.path().string());
   }
   std::sort(folders.rbegin(), folders.rend());
@@ -174,7 +190,7 @@ std::string CheckpointStore::latest() const {
   std::string name;
   if (!(in >> name)) return "";
   const fs::path folder = fs::path(dir_) / name;
-  if (!fs::exists(folder / ".complete")) return "";
+  if (!fs::exists(folder / kManifestName)) return "";
   return folder.string();
 }
 

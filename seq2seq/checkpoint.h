@@ -4,9 +4,10 @@
 //   checkpoint:   a model folder plus optimizer.safetensors (optimizer moments) and state.yaml
 //                 (step, epoch, data position, RNG, schedule and early-stopping state), so a
 //                 resumed run continues the same run.
-// A checkpoint is written whole into a temporary folder, every file fsynced, then renamed into
-// place, and only then named in the "latest" file: a crash at any moment leaves the previous
-// checkpoint intact and selected.
+// A checkpoint is written whole into a temporary folder, every file fsynced, its manifest of
+// checksums last (seq2seq/manifest.h), then renamed into place, and only then named in the
+// "latest" file: a crash at any moment leaves the previous checkpoint intact and selected, and a
+// file damaged later is named by the manifest check when the folder is loaded.
 #pragma once
 
 #include <map>
@@ -21,12 +22,22 @@ namespace s2s {
 // Writes params (name -> value) to path as safetensors; metadata goes to "__metadata__".
 void save_parameters(const std::string& path, const std::vector<Parameter*>& params,
                      const std::map<std::string, std::string>& metadata = {});
+// Whether loading a file of a model or checkpoint folder first verifies the whole folder
+// against its manifest (seq2seq/manifest.h).
+enum class Verify {
+  folder,  // verify_folder(the file's folder) first: a damaged file anywhere in it is named
+  none,    // the caller has verified the folder already
+};
+
 // Loads every parameter of params from path: each must be present with its shape (f32/f64
 // converted to the parameter's dtype). A missing or misshapen tensor is an InputError naming
 // the parameter and the file; tensors in the file that no parameter wants are an error too
-// unless allow_unused (fine-tuning a model with a different head).
+// unless allow_unused (fine-tuning a model with a different head). With Verify::folder, when the
+// file's folder holds a manifest (every folder write_folder writes), every file of that folder
+// (config and vocabulary included) is checked first and a damaged one is an IntegrityError
+// naming it; a folder written before manifests loads unverified.
 void load_parameters(const std::string& path, const std::vector<Parameter*>& params,
-                     bool allow_unused = false);
+                     bool allow_unused = false, Verify verify = Verify::folder);
 
 // Named tensors (optimizer state) to and from a safetensors file, same rules.
 void save_tensors(const std::string& path,
@@ -43,8 +54,9 @@ struct FolderContents {
   std::string state_yaml;                                   // -> state.yaml if not empty
 };
 
-// Writes a complete folder at path atomically: into "<path>.tmp", then renamed over path (an
-// existing folder at path is replaced only once the new one is complete).
+// Writes a complete folder at path atomically: into "<path>.tmp", its manifest last
+// (write_manifest), then renamed over path (an existing folder at path is replaced only once
+// the new one is complete).
 void write_folder(const std::string& path, const FolderContents& contents);
 
 // Checkpoints under dir: "step-<N>" folders and a "latest" file naming the newest complete one.
@@ -55,7 +67,8 @@ class CheckpointStore {
   std::string save(int64_t step, const FolderContents& contents);
   // The folder latest names, or "" when there is none.
   std::string latest() const;
-  // Every complete checkpoint folder, newest first (the fallbacks when the latest is damaged).
+  // Every complete checkpoint folder (one with a marker), newest first: the fallbacks when the
+  // latest is damaged. Trainer::resume verifies the one it uses against its manifest.
   std::vector<std::string> all() const;
 
  private:

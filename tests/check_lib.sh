@@ -8,5 +8,11 @@ failures=0
 passed=0
 check() {  # check DESCRIPTION CONDITION...
   local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+  if "$@"; then
+    passed=$((passed + 1))
+    return 0
+  fi
+  echo "FAIL: $what"
+  failures=$((failures + 1))
+  return 1
 }

@@ -128,9 +128,42 @@ TEST(BatchNorm2dLayer, RunningStatisticsConvergeAndServeEvaluation) {
     y_train = bn.forward(x);
   bn.set_training(false);
   const Tensor y_eval = bn.forward(x);
-  // Evaluation differs only by the unbiased variance (m / (m - 1) with m = 36).
-  EXPECT_LT(testing::relative_norm_error(values(y_eval), values(y_train)), 0.02);
-  EXPECT_NEAR(values(bn.running_mean().value)[0], 3.0, 0.3);
+
+  // The batch's statistics per channel, over m = N*H*W = 36 values: the mean, the biased variance
+  // (training normalizes with it) and the unbiased one (the running variance tracks it).
+  const std::vector<double> xv = values(x);
+  const int64_t n = 4, c = 2, hw = 9, m = n * hw;
+  const double eps = bn_options(2).eps;
+  std::vector<double> mean(c, 0.0), biased(c, 0.0), unbiased(c, 0.0);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < hw; ++j)
+        mean[ch] += xv[(i * c + ch) * hw + j] / m;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < hw; ++j)
+        biased[ch] += std::pow(xv[(i * c + ch) * hw + j] - mean[ch], 2) / m;
+    unbiased[ch] = biased[ch] * m / (m - 1);
+  }
+  // 200 updates with momentum 0.1 leave 0.9^200 = 7e-10 of the initial (0, 1): the running
+  // statistics are the batch's to that, far below 1e-8.
+  for (int64_t ch = 0; ch < c; ++ch) {
+    EXPECT_NEAR(values(bn.running_mean().value)[ch], mean[ch], 1e-8) << ch;
+    EXPECT_NEAR(values(bn.running_var().value)[ch], unbiased[ch], 1e-8) << ch;
+  }
+  // Weight 1, bias 0: training gives (x - mean) / sqrt(biased + eps), evaluation the same with
+  // the running (unbiased) variance, each to the rounding of double arithmetic and the 7e-10 above.
+  std::vector<double> want_train(xv.size()), want_eval(xv.size());
+  for (size_t k = 0; k < xv.size(); ++k) {
+    const int64_t ch = static_cast<int64_t>(k) / hw % c;
+    want_train[k] = (xv[k] - mean[ch]) / std::sqrt(biased[ch] + eps);
+    want_eval[k] = (xv[k] - mean[ch]) / std::sqrt(unbiased[ch] + eps);
+  }
+  EXPECT_LT(testing::relative_norm_error(values(y_train), want_train), 1e-12);
+  EXPECT_LT(testing::relative_norm_error(values(y_eval), want_eval), 1e-8);
+  // So evaluation and training differ by the variance correction alone, 1 - sqrt(35/36) = 0.0140
+  // (eps moves it by about 1e-6).
+  EXPECT_NEAR(testing::relative_norm_error(values(y_eval), values(y_train)),
+              1 - std::sqrt((m - 1.0) / m), 1e-5);
 }
 
 TEST(BatchNorm2dLayer, RunningStatisticsAreSavedButNotTrained) {

@@ -22,6 +22,11 @@ inline std::vector<Device> all_devices() {
   return {Device::cpu(), Device::cuda(0)};
 }
 
+// The devices other than the CPU: what a parity test (a GPU against the CPU) runs on.
+inline std::vector<Device> gpu_devices() {
+  return {Device::cuda(0)};
+}
+
 inline std::string device_name(const ::testing::TestParamInfo<Device>& info) {
   return info.param.is_cpu() ? "cpu" : "cuda";
 }
@@ -48,4 +53,10 @@ class DeviceTest : public ::testing::TestWithParam<Device> {
 // Instantiates a DeviceTest-derived fixture over all devices.
 #define S2S_INSTANTIATE_DEVICE_TEST(Fixture)                                                     \
   INSTANTIATE_TEST_SUITE_P(Devices, Fixture, ::testing::ValuesIn(::s2s::testing::all_devices()), \
+                           ::s2s::testing::device_name)
+
+// Instantiates a parity fixture (a GPU result against the CPU's) over the GPUs only: a CPU
+// instance would compare the CPU with itself, so it is not made (it would only show as a skip).
+#define S2S_INSTANTIATE_GPU_TEST(Fixture)                                                        \
+  INSTANTIATE_TEST_SUITE_P(Devices, Fixture, ::testing::ValuesIn(::s2s::testing::gpu_devices()), \
                            ::s2s::testing::device_name)

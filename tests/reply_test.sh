@@ -94,7 +94,8 @@ check "threshold 0: nothing triggers" [ "$(grep -c '"suggestions":\[\],"triggere
 check "calibrate prints a threshold" grep -q "threshold for coverage 0.50: -[0-9.]*" cal.txt
 printf 'x\tc1\n' > broken.tsv
 "$s2s" reply -m $m --responses broken.tsv -i test.txt -o never.jsonl >/dev/null 2>err2.txt
-check "a broken response file: exit 1, named, no output" [ $? -eq 1 -a ! -e never.jsonl ] && grep -q "broken.tsv:1" err2.txt
+check "a broken response file: exit 1, no output" [ $? -eq 1 -a ! -e never.jsonl ]
+check "a broken response file: the error names broken.tsv:1" grep -q "broken.tsv:1" err2.txt
 
 echo "reply_test: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -80,7 +80,8 @@ check "on_bad_line fail: one error line naming bad.tsv:51" [ "$(grep -c 'error' 
 "$s2s" translate -m nowhere -i dev.src >/dev/null 2>err.log
 check "translate with a missing model: exit 1, one line" [ $? -eq 1 -a "$(wc -l <err.log)" -eq 1 ]
 "$s2s" train -r tiny.yaml -o x --encoder.hiden_size 3 >/dev/null 2>err.log
-check "unknown recipe key: exit 1 naming it" [ $? -eq 1 ] && grep -q "encoder.hiden_size" err.log
+check "unknown recipe key: exit 1" [ $? -eq 1 ]
+check "unknown recipe key: the error names it" grep -q "encoder.hiden_size" err.log
 "$s2s" train -r tiny.yaml --dump-config > dumped.yaml
 check "--dump-config prints the effective recipe" grep -q "hidden_size: 64" dumped.yaml
 

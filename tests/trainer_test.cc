@@ -1,5 +1,6 @@
 // The trainer on a tiny copy task: the loss falls, an interrupted-and-resumed run equals the
-// uninterrupted one exactly, a stop request saves a checkpoint, and checkpoints are complete.
+// uninterrupted one exactly, a stop request saves a checkpoint, checkpoints are complete, and a
+// damaged one is refused by name.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "decoders/attention_decoder.h"
 #include "encoders/token_encoder.h"
+#include "seq2seq/manifest.h"
 #include "seq2seq/stop_signal.h"
 #include "seq2seq/train/trainer.h"
 
@@ -135,6 +137,38 @@ TEST_F(TrainerTest, ResumedRunEqualsTheUninterruptedOne) {
   const std::string latest = rest.trainer->latest_checkpoint();
   ASSERT_NE(latest.find("step-000000006"), std::string::npos) << latest;
   rest.trainer->resume(latest);
+  rest.trainer->run();
+  EXPECT_EQ(weights(rest), weights(whole));
+}
+
+// A checkpoint with one flipped bit in its optimizer state is refused by name before anything
+// is loaded; the checkpoint before it then resumes to the uninterrupted run's weights.
+TEST_F(TrainerTest, ADamagedCheckpointIsNamedAndChangesNothing) {
+  Run whole = make(9, "whole");
+  whole.trainer->run();
+  Run part = make(9, "split");
+  part.trainer->run();  // checkpoints at 3, 6 and 9
+  const fs::path damaged = dir_ / "split" / "checkpoints" / "step-000000009";
+  std::fstream file(damaged / "optimizer.safetensors",
+                    std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(-3, std::ios::end);
+  const char byte = static_cast<char>(file.get() ^ 0x04);
+  file.seekp(-3, std::ios::end);
+  file.put(byte);
+  file.close();
+
+  Run rest = make(9, "split");
+  const std::vector<float> before = weights(rest);
+  try {
+    rest.trainer->resume(damaged.string());
+    FAIL() << "resumed from a damaged checkpoint";
+  } catch (const IntegrityError& e) {
+    EXPECT_NE(std::string(e.what()).find((damaged / "optimizer.safetensors").string()),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(weights(rest), before);
+  rest.trainer->resume((dir_ / "split" / "checkpoints" / "step-000000006").string());
   rest.trainer->run();
   EXPECT_EQ(weights(rest), weights(whole));
 }

@@ -59,6 +59,30 @@ check "ensemble of a model with itself == the model" cmp -s b1.hyp ens.hyp
 # 4. Alignments: one source position per output piece.
 printf '1 2 3 4\n' | "$s2s" translate -m $m --alignment hard > hard.txt 2>/dev/null
 check "hard alignment pairs" grep -Eq '^.* [|][|][|] ([0-9]+-[0-9]+ ?)+$' hard.txt
+# Strict: every output digit attends most to the source word it copies, which on this task is
+# the reverse diagonal (the k-th of n words out on the (n-1-k)-th word in). Words, not pieces:
+# SentencePiece may cut "▁3" into "▁" "3", and attending to either half is right.
+printf '1 2 3 4\n5 0 7\n9 8 7 6 5 4\n3 1\n2 7 4 9 0 6 8\n' > distinct.src
+"$s2s" translate -m $m -i distinct.src --alignment hard --pieces > hard_pieces.txt 2>/dev/null
+"$s2s" vocab encode -m $m/vocab.model -i distinct.src > distinct.pieces
+reverse_diagonal() {
+  paste distinct.pieces hard_pieces.txt | awk -F'\t' '
+    function words(text, word, digit,   p, i, n, w) {  # word index and digit flag per piece
+      n = split(text, p, " "); w = -1
+      for (i = 1; i <= n; ++i) { if (p[i] ~ /^▁/) ++w; word[i - 1] = w; digit[i - 1] = p[i] ~ /[0-9]/ }
+      return w + 1
+    }
+    { split("", sw); split("", sd); split("", tw); split("", td)
+      split($2, parts, / [|][|][|] /)
+      n = words($1, sw, sd); k = words(parts[1], tw, td); np = split(parts[2], pairs, " ")
+      if (k != n) { bad = 1; print "line " NR ": " n " words in, " k " out" }
+      for (i = 1; i <= np; ++i) {
+        split(pairs[i], st, "-")
+        if (td[st[2]] && sw[st[1]] != n - 1 - tw[st[2]]) { bad = 1; print "line " NR ": " pairs[i] }
+      } }
+    END { exit bad }'
+}
+check "hard alignments: each output digit on its mirrored source digit" reverse_diagonal
 printf '1 2 3 4\n' | "$s2s" translate -m $m --alignment soft > soft.txt 2>/dev/null
 check "soft alignment weights" grep -Eq '^.* [|][|][|] ([0-9.]+(,[0-9.]+)* ?)+$' soft.txt
 
@@ -75,8 +99,8 @@ check "bad input: the long line is truncated with a warning naming it" grep -q "
 check "bad input: the long line is translated" [ -n "$(sed -n 4p bad.hyp)" ]
 check "bad input: the lines around are translated" [ -n "$(sed -n 1p bad.hyp)" -a -n "$(sed -n 5p bad.hyp)" ]
 "$s2s" translate -m $m -i bad.src -o rej.hyp --max-source-length 20 --reject-long 2>rej.err
+check "--reject-long: exit 1, 5 lines" [ $? -eq 1 -a "$(wc -l <rej.hyp)" -eq 5 -a -z "$(sed -n 4p rej.hyp)" ]
 check "--reject-long: the long line fails by name" grep -q "bad.src:4: .*over the limit" rej.err
-check "--reject-long: exit 1, 5 lines" [ $? -eq 0 -a "$(wc -l <rej.hyp)" -eq 5 -a -z "$(sed -n 4p rej.hyp)" ]
 printf '1 2\tx\nno tab here\n3 4\t5\n' | "$s2s" score -m $m > s.txt 2>s.err
 check "score: a line without a tab fails alone" [ $? -eq 1 -a "$(wc -l <s.txt)" -eq 3 -a -z "$(sed -n 2p s.txt)" -a -n "$(sed -n 3p s.txt)" ]
 check "score: the bad line is named" grep -q "line 2\|:2:" s.err

@@ -81,5 +81,6 @@ done
 printf 'responses: %d  (%s)\n' "$(grep -vc '^#' "$data/responses.tsv")" "$data/responses.tsv"
 echo "frequency baseline on test.tsv ($data/baseline.txt):"
 sed 's/^/  /' "$data/baseline.txt"
-echo "TODO(lead): train the message -> reply model, calibrate the trigger on dev.tsv, run"
-echo "  s2s reply on the test messages and evaluate recall@3 / MRR next to the baseline."
+echo "next: train the message -> reply model, calibrate the trigger on dev.tsv and evaluate"
+echo "  recall@3 / MRR next to this baseline: recipes/smart-reply/README.md, 'Training, calibration"
+echo "  and evaluation'."

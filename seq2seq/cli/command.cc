@@ -29,6 +29,7 @@ const std::vector<Command>& commands() {
        run_score},
       {"vocab", "train a SentencePiece vocabulary; encode text to pieces or ids and decode back",
        run_vocab},
+      {"verify", "check model and checkpoint folders against their checksums", run_verify},
   };
   return table;
 }

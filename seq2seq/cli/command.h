@@ -46,5 +46,6 @@ int run_score(int argc, char** argv);
 int run_reply_data(int argc, char** argv);
 int run_reply(int argc, char** argv);
 int run_caption(int argc, char** argv);
+int run_verify(int argc, char** argv);  // verify.cc: `s2s verify FOLDER...`
 
 }  // namespace s2s::cli

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "seq2seq/config.h"
+#include "seq2seq/manifest.h"
 #include "seq2seq/progress.h"
 #include "seq2seq/stop_signal.h"
 
@@ -429,7 +430,10 @@ void Trainer::save_best() {
 
 void Trainer::resume(const std::string& folder) {
   const fs::path dir(folder);
-  load_parameters((dir / "model.safetensors").string(), params_);
+  // Every file against the checkpoint's manifest first: a damaged model, optimizer state,
+  // state.yaml or marker is an IntegrityError naming it before anything here is changed.
+  verify_folder(folder);
+  load_parameters((dir / "model.safetensors").string(), params_, false, Verify::none);
   load_tensors((dir / "optimizer.safetensors").string(), optimizer_state());
   const Config state = Config::from_yaml_file((dir / "state.yaml").string());
   step_ = state.get<int64_t>("step");

@@ -142,8 +142,9 @@ class Trainer {
   ~Trainer();
 
   // Continues the run saved in a checkpoint folder: parameters, optimizer moments, step, epoch,
-  // data position, RNG, schedule and early-stopping state. Throws InputError naming the folder
-  // if the checkpoint does not fit this model.
+  // data position, RNG, schedule and early-stopping state. The folder is verified against its
+  // manifest first: a damaged file is an IntegrityError naming it, and nothing is changed.
+  // Throws InputError naming the folder if the checkpoint does not fit this model.
   void resume(const std::string& checkpoint_folder);
   // The newest complete checkpoint under output_dir, or "".
   std::string latest_checkpoint() const;
