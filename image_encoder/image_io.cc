@@ -634,11 +634,17 @@ struct DnnApi {
 
 constexpr const char* kDnnLibrary = "libs2s_image_dnn.so";
 
-// Where the library may be: $S2S_DNN_LIBRARY, next to the running binary or one folder up
-// (build/tests/s2s_tests and build/libs2s_image_dnn.so), where the build put it.
+// Where the library may be: $S2S_DNN_LIBRARY, next to the object this code is linked into (the
+// Python package's extension module, which carries the library beside it), next to the running
+// binary or one folder up (build/tests/s2s_tests and build/libs2s_image_dnn.so), where the build
+// put it.
 std::vector<std::string> dnn_library_candidates() {
   std::vector<std::string> out;
   if (const char* env = std::getenv("S2S_DNN_LIBRARY"); env && *env) return {env};
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&dnn_library_candidates), &self) && self.dli_fname &&
+      std::strchr(self.dli_fname, '/'))
+    out.push_back((fs::path(self.dli_fname).parent_path() / kDnnLibrary).string());
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {

@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   python3 python3-onnx python3-numpy
+  # the Python package (python/): bindings, headers, an offline pip into a venv, its tests
+  pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel python3-pytest
 )
 
 missing=()
