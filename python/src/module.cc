@@ -142,6 +142,13 @@ TranslateOptions translate_options(const Translator& t, const py::kwargs& kw) {
   return o;
 }
 
+// Per input its list of results (hypotheses, captions), moved out of the API's results, after
+// failing with the first failed input's message (errors="raise"); a failed input gets [].
+template <typename Result, typename Item>
+std::vector<std::vector<Item>> take_results(std::vector<Result>& results,
+                                            std::vector<Item> Result::*items,
+                                            const std::string& mode, const char* what);
+
 // Fails with the first failed line's message (errors="raise"), or leaves failed lines empty.
 template <typename Result>
 void raise_first_error(const std::vector<Result>& results, const std::string& mode,
@@ -151,6 +158,18 @@ void raise_first_error(const std::vector<Result>& results, const std::string& mo
     if (!results[i].ok())
       throw InputError(std::string(what) + " " + std::to_string(i) + ": " + results[i].error +
                        " (errors='ignore' returns the others)");
+}
+
+template <typename Result, typename Item>
+std::vector<std::vector<Item>> take_results(std::vector<Result>& results,
+                                            std::vector<Item> Result::*items,
+                                            const std::string& mode, const char* what) {
+  raise_first_error(results, mode, what);
+  std::vector<std::vector<Item>> out;
+  out.reserve(results.size());
+  for (Result& r : results)
+    out.push_back(std::move(r.*items));
+  return out;
 }
 
 py::dict record_dict(const TrainLogRecord& r) {
@@ -253,12 +272,7 @@ PYBIND11_MODULE(_s2s, m) {
               py::gil_scoped_release release;
               results = t.translate(texts, options);
             }
-            raise_first_error(results, errors, "line");
-            std::vector<std::vector<Translation>> out;
-            out.reserve(results.size());
-            for (TranslationResult& r : results)
-              out.push_back(std::move(r.hypotheses));
-            return out;
+            return take_results(results, &TranslationResult::hypotheses, errors, "line");
           },
           py::arg("lines"),
           "Translates lines (str, or bytes of UTF-8): per line its n-best Translations, best "
@@ -356,11 +370,7 @@ PYBIND11_MODULE(_s2s, m) {
             std::vector<CaptionResult> ordered;
             for (const auto& [is_array, i] : where)
               ordered.push_back(std::move(is_array ? from_arrays[i] : from_paths[i]));
-            raise_first_error(ordered, errors, "image");
-            std::vector<std::vector<Caption>> out;
-            for (CaptionResult& r : ordered)
-              out.push_back(std::move(r.captions));
-            return out;
+            return take_results(ordered, &CaptionResult::captions, errors, "image");
           },
           py::arg("images"),
           "Captions images — paths, or numpy arrays (height, width[, channels]) of uint8 or "

@@ -3,6 +3,7 @@ itself (a digit-reversal translator, a message -> reply model, a captioner namin
 is), and the s2s binary the package's results are compared with."""
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,15 +87,6 @@ def caption_model(tmp_path_factory):
     root = tmp_path_factory.mktemp("caption")
     subprocess.run([sys.executable, str(REPO / "tests" / "make_caption_images.py"), str(root / "data")],
                    check=True, capture_output=True)
-    (root / "recipe.yaml").write_text(
-        "task: caption\n"
-        "data: {train: data/train.tsv, batch_tokens: 160, max_length: 12}\n"
-        "image: {channels: 1, height: 16, width: 16}\n"
-        "vocab: {type: word, size: 40}\n"
-        "image_encoder: {channels: [8, 16], output_size: 16, dropout: 0.0}\n"
-        "decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}\n"
-        "train: {max_steps: 300, valid_every: 0, log_every: 100, learning_rate: 0.01,\n"
-        "        warmup_steps: 20, label_smoothing: 0.0, patience: 0}\n"
-        "caption: {beam_size: 2, max_length: 10}\n")
+    shutil.copy(REPO / "tests" / "data" / "tiny_caption.yaml", root / "recipe.yaml")
     s2s.train(str(root / "recipe.yaml"), str(root / "run"), on_log=lambda r: None)
     return str(root / "run" / "model"), root / "data" / "test"

@@ -26,6 +26,14 @@ fs::path cache_root() {
   return fs::path(S2S_TEST_CACHE_DIR);
 }
 
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return out.str();
+}
+
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -139,29 +147,28 @@ const std::string& translation_inputs_file() {
   return path;
 }
 
-const std::string& translation_model() {
-  static const std::string folder = trained(
-      "translate",
+// A digit model: sources to their reversal, or (reply) to the reply their first digit picks.
+std::string trained_digits(const std::string& name, int vocab_size, int pairs, bool reply) {
+  return trained(
+      name,
       "data: {train: train.tsv, batch_tokens: 256, max_length: 20}\n"
-      "vocab: {size: 16}\n"
-      "encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.0}\n"
-      "decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}\n"
-      "train: {max_steps: 300, valid_every: 0, log_every: 100, learning_rate: 0.01,\n"
-      "        warmup_steps: 20, label_smoothing: 0.0, patience: 0}\n",
-      [](const fs::path& dir) { write_text(dir / "train.tsv", digit_pairs(1000, 1, false)); });
+      "vocab: {size: " +
+          std::to_string(vocab_size) +
+          "}\n"
+          "encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.0}\n"
+          "decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}\n"
+          "train: {max_steps: 300, valid_every: 0, log_every: 100, learning_rate: 0.01,\n"
+          "        warmup_steps: 20, label_smoothing: 0.0, patience: 0}\n",
+      [&](const fs::path& dir) { write_text(dir / "train.tsv", digit_pairs(pairs, 1, reply)); });
+}
+
+const std::string& translation_model() {
+  static const std::string folder = trained_digits("translate", 16, 1000, false);
   return folder;
 }
 
 const std::string& reply_model() {
-  static const std::string folder = trained(
-      "reply",
-      "data: {train: train.tsv, batch_tokens: 256, max_length: 20}\n"
-      "vocab: {size: 48}\n"
-      "encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.0}\n"
-      "decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}\n"
-      "train: {max_steps: 300, valid_every: 0, log_every: 100, learning_rate: 0.01,\n"
-      "        warmup_steps: 20, label_smoothing: 0.0, patience: 0}\n",
-      [](const fs::path& dir) { write_text(dir / "train.tsv", digit_pairs(1500, 1, true)); });
+  static const std::string folder = trained_digits("reply", 48, 1500, true);
   return folder;
 }
 
@@ -190,24 +197,14 @@ const std::string& reply_responses() {
 }
 
 const std::string& caption_model() {
-  static const std::string folder =
-      trained("caption",
-              "task: caption\n"
-              "data: {train: data/train.tsv, batch_tokens: 160, max_length: 12}\n"
-              "image: {channels: 1, height: 16, width: 16}\n"
-              "vocab: {type: word, size: 40}\n"
-              "image_encoder: {channels: [8, 16], output_size: 16, dropout: 0.0}\n"
-              "decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}\n"
-              "train: {max_steps: 300, valid_every: 0, log_every: 100, learning_rate: 0.01,\n"
-              "        warmup_steps: 20, label_smoothing: 0.0, patience: 0}\n"
-              "caption: {beam_size: 2, max_length: 10}\n",
-              [](const fs::path& dir) {
-                int status = 0;
-                run_command("python3 " S2S_TEST_SOURCE_DIR "/make_caption_images.py " +
-                                (dir / "data").string() + " >/dev/null 2>&1",
-                            &status);
-                if (status != 0) throw std::runtime_error("make_caption_images.py failed");
-              });
+  static const std::string folder = trained(
+      "caption", read_text(S2S_TEST_DATA_DIR "/tiny_caption.yaml"), [](const fs::path& dir) {
+        int status = 0;
+        run_command("python3 " S2S_TEST_SOURCE_DIR "/make_caption_images.py " +
+                        (dir / "data").string() + " >/dev/null 2>&1",
+                    &status);
+        if (status != 0) throw std::runtime_error("make_caption_images.py failed");
+      });
   return folder;
 }
 
