@@ -94,6 +94,8 @@ train:
   patience: 5             # validations without improvement before stopping (0 = never)
   valid_metric: bleu      # bleu | perplexity
   keep_checkpoints: 3
+  ema_decay: 0.0          # weight averaging: validate and save an exponential moving average of
+                          #   the weights (e.g. 0.9999; 0 = off; docs/translate.md)
   seed: 1
   threads: 2              # CPU math threads
   device: cpu             # cpu | cuda | cuda:N
@@ -278,6 +280,7 @@ TrainerOptions trainer_options(const Config& c, const std::string& output) {
   t.patience = c.get<int>("train.patience");
   t.valid_metric = c.get<std::string>("train.valid_metric");
   t.keep_checkpoints = c.get<int>("train.keep_checkpoints");
+  t.ema_decay = c.get<double>("train.ema_decay");
   t.seed = static_cast<uint64_t>(c.get<int64_t>("train.seed"));
   t.output_dir = output;
   t.parallel.mode = parse_parallel_mode(c.get<std::string>("train.parallel.mode"));

@@ -13,6 +13,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"version", "print the version, compiler, BLAS, CUDA and MPI support, thread count",
        run_version},
+      {"average", "average the parameters of checkpoints of one run into a model folder",
+       run_average},
       {"bleu", "corpus BLEU of a hypothesis file against references, as sacreBLEU computes it",
        run_bleu},
       {"caption", "caption images (files or folders) with a trained caption model", run_caption},

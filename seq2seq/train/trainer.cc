@@ -11,6 +11,7 @@
 
 #include "seq2seq/config.h"
 #include "seq2seq/manifest.h"
+#include "seq2seq/ops/elementwise.h"
 #include "seq2seq/progress.h"
 #include "seq2seq/stop_signal.h"
 
@@ -104,8 +105,49 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
                "train.parallel.accumulate applies to modes none and sync, not async");
   S2S_CHECK_AS(ConfigError, options_.parallel.timeout > 0,
                "train.parallel.timeout must be positive, got ", options_.parallel.timeout);
+  S2S_CHECK_AS(ConfigError, options_.ema_decay >= 0 && options_.ema_decay < 1,
+               "train.ema_decay must be in [0, 1), got ", options_.ema_decay);
+  S2S_CHECK_AS(ConfigError,
+               options_.ema_decay == 0 || options_.parallel.mode != ParallelMode::async,
+               "train.ema_decay averages one model's weights; async replicas have no one model: "
+               "use mode none or sync");
   encoder_params_ = encoder.parameters();
   decoder_params_ = decoder.parameters();
+  if (options_.ema_decay > 0)
+    for (Parameter* p : params_)
+      ema_.push_back(p->value.clone());  // restarted from the weights when run() starts anew
+}
+
+// The average in the parameters while it lives: what validation measures and the model folder
+// holds. Restores the trained weights on every exit, an exception's too.
+struct Trainer::EmaWeights {
+  explicit EmaWeights(Trainer& t) : trainer(t) {
+    if (!trainer.ema_.empty()) trainer.exchange_ema();
+  }
+  ~EmaWeights() {
+    if (!trainer.ema_.empty()) trainer.exchange_ema();
+  }
+  EmaWeights(const EmaWeights&) = delete;
+  EmaWeights& operator=(const EmaWeights&) = delete;
+  Trainer& trainer;
+};
+
+void Trainer::exchange_ema() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor weights = params_[i]->value.clone();
+    params_[i]->value.copy_from(ema_[i]);
+    ema_[i].copy_from(weights);
+  }
+}
+
+void Trainer::update_ema() {
+  if (ema_.empty()) return;
+  const double t = static_cast<double>(optimizer_.steps_taken());
+  const double d = std::min(options_.ema_decay, (1 + t) / (10 + t));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    ops::scale(ema_[i], d);
+    ops::axpy(1 - d, params_[i]->value, ema_[i]);
+  }
 }
 
 Trainer::~Trainer() {
@@ -148,8 +190,12 @@ ParameterStore& Trainer::store() {
 }
 
 std::vector<std::pair<std::string, Tensor>> Trainer::optimizer_state() {
-  return store_ || options_.parallel.mode == ParallelMode::async ? store().optimizer_state()
-                                                                 : optimizer_.state(params_);
+  std::vector<std::pair<std::string, Tensor>> state =
+      store_ || options_.parallel.mode == ParallelMode::async ? store().optimizer_state()
+                                                              : optimizer_.state(params_);
+  for (size_t i = 0; i < ema_.size(); ++i)
+    state.emplace_back("ema." + params_[i]->name, ema_[i]);
+  return state;
 }
 
 const char* log_record_kind_name(TrainLogRecord::Kind kind) {
@@ -314,6 +360,7 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
     return;
   }
   optimizer_.step(params_, lr);
+  update_ema();
   interval_times_.update += seconds_since(clock);
   interval_loss_ += loss;
   interval_nll_ += nll;
@@ -345,6 +392,7 @@ std::pair<double, double> Trainer::validation_loss() {
 }
 
 bool Trainer::validate() {
+  const EmaWeights average(*this);  // validated and saved as the model, when it is on
   const auto [nll, perplexity] = validation_loss();
   TrainLogRecord record;
   record.kind = TrainLogRecord::Kind::validation;
@@ -515,6 +563,9 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
     for (Parameter* p : params_)
       comm_->broadcast(p->value, 0);
   }
+  if (optimizer_.steps_taken() == 0)  // a new run: the average starts at the initial weights
+    for (size_t i = 0; i < ema_.size(); ++i)
+      ema_[i].copy_from(params_[i]->value);
   auto interval_start = Clock::now();
   for (;;) {
     if (options_.max_steps > 0 && step_ >= options_.max_steps) {
@@ -791,7 +842,10 @@ TrainingSummary Trainer::run() {
         step_ > 0)
       validate();
     if (last_saved_ != step_ && step_ > 0) save_checkpoint();
-    if (!validating && step_ > 0) save_best();  // without a dev set the last model is the model
+    if (!validating && step_ > 0) {  // without a dev set the last model is the model
+      const EmaWeights average(*this);
+      save_best();
+    }
   }
   summary.steps = step_;
   summary.epochs_completed = epoch_;

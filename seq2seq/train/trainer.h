@@ -73,6 +73,12 @@ struct TrainerOptions {
   // best model, early stopping and the plateau schedule.
   std::string valid_metric = "perplexity";
   int keep_checkpoints = 3;  // last N checkpoints kept
+  // Weight averaging (Marian's exponential smoothing, OpenNMT's average_decay): an exponential
+  // moving average of the parameters, ema = d * ema + (1 - d) * weights after every update, with
+  // d = min(ema_decay, (1 + t) / (10 + t)) at update t so early weights fade fast. Validation
+  // runs on the average and the model folder holds it; checkpoints keep both (exact resume).
+  // 0: off. Not with async replicas.
+  double ema_decay = 0;
   uint64_t seed = 1;         // dropout stream (data order has its own seed)
   std::string output_dir;    // model/ (best), checkpoints/step-N; required
   ParallelOptions parallel;  // none: one process, one model
@@ -174,6 +180,9 @@ class Trainer {
   void log_interval(Progress& progress, std::chrono::steady_clock::time_point& interval_start);
   ParameterStore& store();
   bool validate();  // true when the metric improved
+  void update_ema();
+  void exchange_ema();  // swaps the parameters' values with the average (self-inverse)
+  struct EmaWeights;    // the average in the parameters for a scope
   void save_checkpoint();
   void save_best();
   std::string state_yaml() const;
@@ -191,6 +200,7 @@ class Trainer {
   TrainerHooks hooks_;
   std::vector<Parameter*> params_;
   std::vector<Parameter*> encoder_params_, decoder_params_;  // params_ is these two, in order
+  std::vector<Tensor> ema_;  // the averaged weights, per params_ entry; empty when off
   Optimizer optimizer_;
   LearningRateSchedule schedule_;
   CheckpointStore checkpoints_;

@@ -6,13 +6,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
+#include "seq2seq/api/averaging.h"
 #include "seq2seq/api/recipe.h"
+#include "seq2seq/api/translator.h"
 #include "seq2seq/error.h"
+#include "seq2seq/safetensors.h"
 #include "tests/api/api_models.h"
 
 namespace s2s::api {
@@ -140,6 +145,119 @@ TEST(TrainingTest, MistakesAreConfigErrorsBeforeAnythingIsWritten) {
   run.resume = true;
   EXPECT_THROW(train(load_training_recipe(recipe_path), run, quiet()), ConfigError);
   EXPECT_THROW(train(load_training_recipe(recipe_path), TrainRun{}, quiet()), ConfigError);
+}
+
+std::map<std::string, Tensor> tensors_of(const std::string& path) {
+  return load_safetensors(path).tensors;
+}
+
+std::string checkpoint(const std::string& run, int step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%09d", step);
+  return run + "/checkpoints/" + name;
+}
+
+// ema_k = d_k * ema_(k-1) + (1 - d_k) * weights_k with d_k = min(decay, (1 + k) / (10 + k)):
+// read back from consecutive checkpoints (weights in model.safetensors, the average in
+// optimizer.safetensors); the model folder holds the last average, and the resumed run the same.
+TEST(TrainingTest, WeightAveragingFollowsItsRuleAndIsTheSavedModel) {
+  const std::string dir = test::scratch_folder("train_ema");
+  const Config recipe = load_training_recipe(write_recipe(dir), {{"train.valid_every", "0"},
+                                                                 {"train.save_every", "1"},
+                                                                 {"train.keep_checkpoints", "4"},
+                                                                 {"train.max_steps", "12"},
+                                                                 {"train.ema_decay", "0.5"}});
+  TrainRun run;
+  run.output = dir + "/run";
+  train(recipe, run, quiet());
+  for (int k = 10; k <= 12; ++k) {
+    const double d = std::min(0.5, (1.0 + k) / (10.0 + k));
+    const auto before = tensors_of(checkpoint(run.output, k - 1) + "/optimizer.safetensors");
+    const auto now = tensors_of(checkpoint(run.output, k) + "/optimizer.safetensors");
+    const auto weights = tensors_of(checkpoint(run.output, k) + "/model.safetensors");
+    ASSERT_FALSE(weights.empty());
+    double worst = 0;
+    for (const auto& [name, w] : weights) {
+      const Tensor& e0 = before.at("ema." + name);
+      const Tensor& e1 = now.at("ema." + name);
+      for (int64_t i = 0; i < w.numel(); ++i) {
+        const double expected = d * e0.data<float>()[i] + (1 - d) * w.data<float>()[i];
+        worst = std::max(worst, std::abs(expected - e1.data<float>()[i]));
+      }
+    }
+    EXPECT_LT(worst, 1e-6) << "step " << k;
+  }
+  // The model is the average, not the last weights.
+  const auto model = tensors_of(run.output + "/model/model.safetensors");
+  const auto last = tensors_of(checkpoint(run.output, 12) + "/optimizer.safetensors");
+  const auto raw = tensors_of(checkpoint(run.output, 12) + "/model.safetensors");
+  bool differs = false;
+  for (const auto& [name, m] : model) {
+    const Tensor& e = last.at("ema." + name);
+    ASSERT_EQ(m.numel(), e.numel());
+    for (int64_t i = 0; i < m.numel(); ++i) {
+      ASSERT_EQ(m.data<float>()[i], e.data<float>()[i]) << name;
+      differs = differs || m.data<float>()[i] != raw.at(name).data<float>()[i];
+    }
+  }
+  EXPECT_TRUE(differs);
+  // Interrupted at step 6 and resumed: the same average, bit for bit.
+  int64_t last_step = 0;
+  TrainCallbacks stopping = quiet();
+  stopping.on_log = [&](const TrainLogRecord& r) { last_step = r.step; };
+  stopping.should_stop = [&] { return last_step >= 6; };
+  TrainRun part;
+  part.output = dir + "/part";
+  train(recipe, part, stopping);
+  part.resume = true;
+  train(recipe, part, quiet());
+  EXPECT_EQ(read_bytes(part.output + "/model/model.safetensors"),
+            read_bytes(run.output + "/model/model.safetensors"));
+  TrainRun bad;
+  bad.output = dir + "/bad";
+  EXPECT_THROW(
+      train(load_training_recipe(write_recipe(dir), {{"train.ema_decay", "1.0"}}), bad, quiet()),
+      ConfigError);
+}
+
+TEST(TrainingTest, CheckpointAveragingIsTheMeanAndLoads) {
+  const std::string dir = test::scratch_folder("average");
+  const Config recipe = load_training_recipe(write_recipe(dir), {{"train.valid_every", "0"},
+                                                                 {"train.save_every", "5"},
+                                                                 {"train.keep_checkpoints", "3"},
+                                                                 {"train.max_steps", "15"}});
+  TrainRun run;
+  run.output = dir + "/run";
+  train(recipe, run, quiet());
+  const std::vector<std::string> folders = {checkpoint(run.output, 5), checkpoint(run.output, 10),
+                                            checkpoint(run.output, 15)};
+  average_models(folders, dir + "/averaged");
+  const auto mean = tensors_of(dir + "/averaged/model.safetensors");
+  std::vector<std::map<std::string, Tensor>> parts;
+  for (const std::string& f : folders)
+    parts.push_back(tensors_of(f + "/model.safetensors"));
+  ASSERT_EQ(mean.size(), parts[0].size());
+  for (const auto& [name, m] : mean)
+    for (int64_t i = 0; i < m.numel(); ++i) {
+      double sum = 0;
+      for (const auto& p : parts)
+        sum += p.at(name).data<float>()[i];
+      ASSERT_EQ(m.data<float>()[i], static_cast<float>(sum / 3)) << name << " " << i;
+    }
+  EXPECT_FALSE(fs::exists(dir + "/averaged/optimizer.safetensors"));
+  EXPECT_TRUE(fs::exists(dir + "/averaged/vocab.model"));
+  const Translator averaged(dir + "/averaged");  // a model folder any front end loads
+  EXPECT_EQ(averaged.translate({"1 2 3"}).size(), 1u);
+  // Through the binary, and the mistakes.
+  int status = -1;
+  test::run_command(test::s2s_binary() + " average " + folders[1] + " " + folders[2] + " -o " +
+                        dir + "/cli_avg 2>/dev/null && " + test::s2s_binary() + " verify " + dir +
+                        "/cli_avg >/dev/null",
+                    &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_THROW(average_models({folders[0], test::translation_model()}, dir + "/mixed"), InputError);
+  EXPECT_THROW(average_models({folders[0], dir + "/nothing"}, dir + "/missing"), InputError);
+  EXPECT_FALSE(fs::exists(dir + "/mixed"));
 }
 
 }  // namespace
