@@ -32,6 +32,13 @@ class InputError : public InvalidArgument {
  public:
   using InvalidArgument::InvalidArgument;
 };
+// A file of a model or checkpoint folder differs from the checksum the folder's manifest
+// recorded (seq2seq/manifest.h): a flipped bit, a truncation or an edit. The message names the
+// file.
+class IntegrityError : public InputError {
+ public:
+  using InputError::InputError;
+};
 
 // The environment failed: a file could not be read or written, a device call failed, a backend
 // is not compiled in.

@@ -15,16 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "seq2seq/error.h"
+#include "seq2seq/error.h"  // IntegrityError
 
 namespace s2s {
-
-// A file of a model or checkpoint folder differs from the checksum the folder's manifest
-// recorded: a flipped bit, a truncation or an edit. The message names the file.
-class IntegrityError : public InputError {
- public:
-  using InputError::InputError;
-};
 
 // The marker's file name. A checkpoint folder without it is incomplete (a crash while it was
 // being written) and never resumed from.

@@ -7,6 +7,7 @@
 #include "seq2seq/api/translation_model.h"
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/error.h"
+#include "seq2seq/manifest.h"
 
 namespace s2s::api {
 namespace fs = std::filesystem;
@@ -48,13 +49,17 @@ CaptionModel CaptionModel::load(const std::string& folder, Device device) {
   for (const char* file : {"config.yaml", "model.safetensors", "vocab.model"})
     if (!fs::exists(dir / file))
       throw InputError("'" + folder + "' is not a model folder: it has no " + file);
+  // Every file against the manifest before any is read: a damaged config.yaml or vocabulary is
+  // named as damaged, not reported as whatever its parser makes of it.
+  verify_folder(folder);
   const Config config = load_recipe((dir / "config.yaml").string(), {});
   if (config.get<std::string>("task") != "caption")
     throw InputError("'" + folder + "' holds a " + config.get<std::string>("task") +
                      " model, not a caption model");
   auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
   CaptionModel m = build(config, vocab, device, folder);
-  load_parameters((dir / "model.safetensors").string(), m.parameters());
+  load_parameters((dir / "model.safetensors").string(), m.parameters(), /*allow_unused=*/false,
+                  Verify::none);
   m.set_training(false);
   return m;
 }

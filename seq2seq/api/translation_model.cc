@@ -6,6 +6,7 @@
 #include "seq2seq/api/recipe.h"
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/error.h"
+#include "seq2seq/manifest.h"
 
 namespace s2s::api {
 namespace fs = std::filesystem;
@@ -37,11 +38,15 @@ TranslationModel TranslationModel::load(const std::string& folder, Device device
   for (const char* file : {"config.yaml", "model.safetensors", "vocab.model"})
     if (!fs::exists(dir / file))
       throw InputError("'" + folder + "' is not a model folder: it has no " + file);
+  // Every file against the manifest before any is read: a damaged config.yaml or vocabulary is
+  // named as damaged, not reported as whatever its parser makes of it.
+  verify_folder(folder);
   // Over today's defaults, so a folder written before a key existed still loads.
   const Config config = load_recipe((dir / "config.yaml").string(), {});
   auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
   TranslationModel m = build(config, vocab, device);
-  load_parameters((dir / "model.safetensors").string(), m.parameters());
+  load_parameters((dir / "model.safetensors").string(), m.parameters(), /*allow_unused=*/false,
+                  Verify::none);
   m.set_training(false);
   return m;
 }

@@ -104,6 +104,15 @@ std::string scratch_folder(const std::string& name) {
   return dir.string();
 }
 
+std::string copy_with_damaged_config(const std::string& model, const std::string& name) {
+  const fs::path copy = fs::path(scratch_folder(name)) / "model";
+  fs::copy(model, copy, fs::copy_options::recursive);
+  std::fstream config(copy / "config.yaml", std::ios::in | std::ios::out | std::ios::binary);
+  if (!config || !config.seekp(0).put('{').flush())
+    throw std::runtime_error("cannot damage " + (copy / "config.yaml").string());
+  return copy.string();
+}
+
 std::string run_command(const std::string& command, int* status) {
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run " + command);

@@ -29,6 +29,11 @@ std::string s2s_binary();
 // A fresh scratch folder under the build tree's test area.
 std::string scratch_folder(const std::string& name);
 
+// A copy of model folder in a fresh scratch folder (named name) whose config.yaml has its first
+// byte turned into '{': the same size, another checksum, and no longer YAML (an unclosed flow
+// mapping). Returns the copy's path.
+std::string copy_with_damaged_config(const std::string& model, const std::string& name);
+
 std::vector<std::string> split_lines(const std::string& text);
 
 }  // namespace s2s::test

@@ -148,5 +148,20 @@ TEST(CaptionerTest, BadImagesFailAlone) {
   EXPECT_THROW(list_image_files({dir + "/missing"}, false), InputError);
 }
 
+// As TranslatorTest.ADamagedConfigIsNamedAsDamaged: the manifest is checked before config.yaml
+// is read.
+TEST(CaptionerTest, ADamagedConfigIsNamedAsDamaged) {
+  const std::string model =
+      test::copy_with_damaged_config(test::caption_model(), "damaged_caption");
+  try {
+    const Captioner captioner(model);
+    FAIL() << "a damaged config.yaml loaded";
+  } catch (const IntegrityError& e) {
+    EXPECT_NE(std::string(e.what()).find("config.yaml"), std::string::npos) << e.what();
+  }
+  fs::remove(model + "/.complete");
+  EXPECT_THROW(Captioner{model}, ConfigError);
+}
+
 }  // namespace
 }  // namespace s2s::api

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -166,6 +167,22 @@ TEST(TranslatorTest, CallerMistakesAreInvalidArguments) {
   EXPECT_THROW(translator.translate({"1 2"}, options), InvalidArgument);
   EXPECT_THROW(translator.score({"1 2"}, {}), InvalidArgument);
   EXPECT_THROW(Translator(test::translation_model(), {"tpu"}), InvalidArgument);
+}
+
+// The folder is verified against its manifest before any file is read: a damaged config.yaml is
+// an IntegrityError naming it, not what the YAML parser makes of the damage. A folder without a
+// manifest (written before manifests) loads unverified, and the same file is then a ConfigError.
+TEST(TranslatorTest, ADamagedConfigIsNamedAsDamaged) {
+  const std::string model =
+      test::copy_with_damaged_config(test::translation_model(), "damaged_translation");
+  try {
+    const Translator translator(model);
+    FAIL() << "a damaged config.yaml loaded";
+  } catch (const IntegrityError& e) {
+    EXPECT_NE(std::string(e.what()).find("config.yaml"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(model + "/.complete");
+  EXPECT_THROW(Translator{model}, ConfigError);
 }
 
 }  // namespace
