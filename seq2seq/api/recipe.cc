@@ -71,6 +71,8 @@ decoder:
   attention: general      # general (Luong) | additive (Bahdanau)
   attention_size: 0       # additive only; 0 = hidden_size
   input_feeding: true
+  init_state: summary     # summary (the state starts from the memory's mean) | zero (the decoder
+                          #   must attend to learn anything of the input)
   tie_embeddings: false   # output projection = target embedding (embed_size == hidden_size)
   dropout: 0.2
 train:
@@ -207,7 +209,10 @@ AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size
   d.hidden_size = config.get<int64_t>("decoder.hidden_size");
   d.num_layers = config.get<int>("decoder.layers");
   d.memory_size = encoder.memory_size();
-  d.summary_size = encoder.summary_size();
+  const std::string init = config.get<std::string>("decoder.init_state");
+  if (init != "summary" && init != "zero")
+    throw ConfigError("decoder.init_state must be summary or zero, got '" + init + "'");
+  d.summary_size = init == "summary" ? encoder.summary_size() : 0;
   d.attention = parse_attention(config.get<std::string>("decoder.attention"));
   d.attention_size = config.get<int64_t>("decoder.attention_size");
   d.input_feeding = config.get<bool>("decoder.input_feeding");

@@ -205,15 +205,30 @@ const std::string& reply_responses() {
   return path;
 }
 
+// The tiny caption recipe in a folder with its images; recipe_edit changes its text.
+std::string trained_captioner(const std::string& name,
+                              const std::function<std::string(std::string)>& recipe_edit) {
+  return trained(name, recipe_edit(read_text(S2S_TEST_DATA_DIR "/tiny_caption.yaml")),
+                 [](const fs::path& dir) {
+                   int status = 0;
+                   run_command("python3 " S2S_TEST_SOURCE_DIR "/make_caption_images.py " +
+                                   (dir / "data").string() + " >/dev/null 2>&1",
+                               &status);
+                   if (status != 0) throw std::runtime_error("make_caption_images.py failed");
+                 });
+}
+
 const std::string& caption_model() {
-  static const std::string folder = trained(
-      "caption", read_text(S2S_TEST_DATA_DIR "/tiny_caption.yaml"), [](const fs::path& dir) {
-        int status = 0;
-        run_command("python3 " S2S_TEST_SOURCE_DIR "/make_caption_images.py " +
-                        (dir / "data").string() + " >/dev/null 2>&1",
-                    &status);
-        if (status != 0) throw std::runtime_error("make_caption_images.py failed");
-      });
+  static const std::string folder =
+      trained_captioner("caption", [](std::string recipe) { return recipe; });
+  return folder;
+}
+
+const std::string& caption_model_attending() {
+  static const std::string folder = trained_captioner("caption_zero", [](std::string recipe) {
+    const std::string decoder = "decoder: {";
+    return recipe.replace(recipe.find(decoder), decoder.size(), decoder + "init_state: zero, ");
+  });
   return folder;
 }
 

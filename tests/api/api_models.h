@@ -16,6 +16,9 @@ const std::string& reply_model();
 const std::string& reply_responses();  // the response set file of the reply model
 const std::string& caption_model();
 const std::string& caption_images();  // a folder of 8 test PNGs (gray, 16x16)
+// The same recipe with decoder.init_state zero: the decoder starts knowing nothing of the image,
+// so it must attend to find the square (the captioner whose attention maps the tests check).
+const std::string& caption_model_attending();
 
 // Lines of the translation test input (digit sequences) and its file.
 const std::vector<std::string>& translation_inputs();

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 
 #include "seq2seq/error.h"
@@ -112,6 +114,44 @@ TEST(CaptionerTest, PixelsInMemoryCaptionAsTheirFile) {
   const std::string out = test::scratch_folder("maps") + "/map.png";
   captioner.write_attention_map(paths[0], best, out);
   EXPECT_GT(fs::file_size(out), 100u);
+}
+
+// Attention looks where the square is: a decoder that starts from a zero state (it is told
+// nothing of the image) must find the square before it can say where it is, so the first words'
+// attention — the first panels of the attention map — peaks on a cell of the square's quadrant
+// of the 4x4 feature grid, for every test image. (With the default init_state summary, the tiny
+// model reads the place from the memory's mean, and its attention need not look there.)
+TEST(CaptionerTest, AttentionPeaksOnTheSquare) {
+  const Captioner captioner(test::caption_model_attending());
+  const auto [grid_h, grid_w] = captioner.grid_size();
+  ASSERT_EQ(grid_h, 4);
+  ASSERT_EQ(grid_w, 4);
+  // test.tsv: "test/003.png<TAB>the bottom right has a square".
+  const fs::path data = fs::path(test::caption_images()).parent_path();
+  std::map<std::string, std::string> place_of;
+  for (const std::string& line :
+       test::split_lines(test::run_command("cat " + (data / "test.tsv").string())))
+    place_of[(data / line.substr(0, line.find('\t'))).string()] = line.substr(line.find('\t') + 1);
+  CaptionOptions options = captioner.default_options();
+  options.attention = true;
+  const std::vector<std::string> paths = test_images();
+  const std::vector<CaptionResult> results = captioner.caption(paths, options);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& place = place_of.at(paths[i]);
+    const bool bottom = place.find("bottom") != std::string::npos;
+    const bool right = place.find("right") != std::string::npos;
+    const Caption& best = results[i].captions.at(0);
+    ASSERT_GE(best.attention.size(), 2u);
+    for (size_t u = 0; u < 2; ++u) {
+      const std::vector<float>& a = best.attention[u];
+      const int64_t cell = std::max_element(a.begin(), a.end()) - a.begin();
+      const int64_t row = cell / grid_w, col = cell % grid_w;
+      EXPECT_EQ(row >= grid_h / 2, bottom) << paths[i] << " (" << place << "), word " << u << " '"
+                                           << best.words[u] << "' peaks on row " << row;
+      EXPECT_EQ(col >= grid_w / 2, right) << paths[i] << " (" << place << "), word " << u << " '"
+                                          << best.words[u] << "' peaks on column " << col;
+    }
+  }
 }
 
 TEST(CaptionerTest, BadImagesFailAlone) {
