@@ -10,6 +10,7 @@ packages=(
   libopencv-dev libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
+  time  # GNU time: peak memory in scripts/bench-memory.sh and bench-reply.sh
   python3 python3-onnx python3-numpy
   # the Python package (python/): bindings, headers, an offline pip into a venv, its tests
   pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel python3-pytest
