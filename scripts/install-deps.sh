@@ -14,6 +14,8 @@ packages=(
   python3 python3-onnx python3-numpy
   # the Python package (python/): bindings, headers, an offline pip into a venv, its tests
   pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel python3-pytest
+  # s2s serve: HTTP, the web page's charts, and the headless browser its tests drive
+  libcpp-httplib-dev libjs-chart.js chromium fonts-dejavu-core curl
 )
 
 missing=()

@@ -171,7 +171,7 @@ TrainingSummary train_caption(Config& config, const RunContext& context) {
   TrainerOptions trainer_opts = trainer_options(config, run.output);
   if (valid_split.images.empty() && trainer_opts.valid_metric != "perplexity")
     trainer_opts.valid_metric = "perplexity";
-  connect_callbacks(hooks, context);
+  connect_callbacks(hooks, context, "caption");
   Trainer trainer(*model.encoder, *model.decoder, train, std::move(valid_batches), trainer_opts,
                   hooks);
   return run_trainer(trainer, context);

@@ -2,7 +2,9 @@
 #include "seq2seq/api/train_setup.h"
 
 #include <filesystem>
+#include <memory>
 
+#include "seq2seq/api/run_log.h"
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/data/parallel_corpus.h"
 #include "seq2seq/error.h"
@@ -66,13 +68,19 @@ void prepare_parameters(const Config& config, const RunContext& context,
   }
 }
 
-void connect_callbacks(TrainerHooks& hooks, const RunContext& context) {
-  if (!context.callbacks) return;
-  hooks.should_stop = context.callbacks->should_stop;
-  if (context.callbacks->on_log) {
-    hooks.on_record = context.callbacks->on_log;
-    hooks.log = [](const std::string&) {};  // the records carry the lines
+void connect_callbacks(TrainerHooks& hooks, const RunContext& context, const std::string& task) {
+  // Every record also goes to RUN/log.jsonl, for the server's runs page and `s2s plot`.
+  auto run_log = std::make_shared<RunLogWriter>(context.run.output, task);
+  std::function<void(const TrainLogRecord&)> on_log;
+  if (context.callbacks) {
+    hooks.should_stop = context.callbacks->should_stop;
+    on_log = context.callbacks->on_log;
   }
+  if (on_log) hooks.log = [](const std::string&) {};  // the records carry the lines
+  hooks.on_record = [run_log, on_log](const TrainLogRecord& record) {
+    run_log->write(record);
+    if (on_log) on_log(record);
+  };
 }
 
 TrainingSummary run_trainer(Trainer& trainer, const RunContext& context) {

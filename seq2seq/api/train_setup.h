@@ -35,8 +35,9 @@ std::string prepare_vocab(Config& config, const RunContext& context,
 void prepare_parameters(const Config& config, const RunContext& context,
                         const std::vector<Parameter*>& params);
 
-// The callbacks' parts of the trainer's hooks (log records, stop requests).
-void connect_callbacks(TrainerHooks& hooks, const RunContext& context);
+// The callbacks' parts of the trainer's hooks (log records, stop requests), and the run log
+// (RUN/log.jsonl, run_log.h) every run writes. task: translate or caption.
+void connect_callbacks(TrainerHooks& hooks, const RunContext& context, const std::string& task);
 
 // Resumes (the newest checkpoint that loads), trains, and reports how it ended.
 TrainingSummary run_trainer(Trainer& trainer, const RunContext& context);

@@ -204,7 +204,7 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
     };
   if ((valid_sources.empty() || !root) && trainer_opts.valid_metric == "bleu")
     trainer_opts.valid_metric = "perplexity";
-  connect_callbacks(hooks, context);
+  connect_callbacks(hooks, context, "translate");
   Trainer trainer(*model.encoder, *model.decoder, train, std::move(valid_batches), trainer_opts,
                   hooks);
   std::vector<TranslationModel> replica_models;

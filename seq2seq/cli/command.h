@@ -48,5 +48,7 @@ int run_reply_data(int argc, char** argv);
 int run_reply(int argc, char** argv);
 int run_caption(int argc, char** argv);
 int run_verify(int argc, char** argv);  // verify.cc: `s2s verify FOLDER...`
+int run_serve(int argc, char** argv);   // serve.cc: `s2s serve -m NAME=MODEL_DIR ...`
+int run_plot(int argc, char** argv);    // plot.cc: `s2s plot RUN... -o curves.png`
 
 }  // namespace s2s::cli

@@ -15,6 +15,7 @@
 
 #include "seq2seq/api/averaging.h"
 #include "seq2seq/api/recipe.h"
+#include "seq2seq/api/run_log.h"
 #include "seq2seq/api/translator.h"
 #include "seq2seq/error.h"
 #include "seq2seq/safetensors.h"
@@ -102,6 +103,16 @@ TEST(TrainingTest, CallbacksSeeEveryLoggedStepValidationAndCheckpoint) {
   EXPECT_EQ(checkpoints, (std::vector<int64_t>{20, 40, 60}));
   EXPECT_TRUE(fs::exists(dir + "/run/model/model.safetensors"));
   EXPECT_EQ(std::string(log_record_kind_name(TrainLogRecord::Kind::validation)), "validation");
+  // The run folder's log.jsonl holds the same records, for the server's runs page and s2s plot.
+  const RunLog log = read_run_log(dir + "/run");
+  EXPECT_EQ(log.task, "translate");
+  ASSERT_EQ(log.records.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(log.records[i].kind, log_record_kind_name(records[i].kind));
+    EXPECT_EQ(log.records[i].step, records[i].step);
+    EXPECT_FLOAT_EQ(log.records[i].loss, records[i].loss);
+    EXPECT_FLOAT_EQ(log.records[i].score, records[i].score);
+  }
 }
 
 TEST(TrainingTest, AStopRequestCheckpointsAndTheResumedRunEqualsAnUninterruptedOne) {
@@ -128,6 +139,16 @@ TEST(TrainingTest, AStopRequestCheckpointsAndTheResumedRunEqualsAnUninterruptedO
   EXPECT_EQ(resumed.reason, StopReason::max_steps);
   EXPECT_EQ(read_bytes(dir + "/part/model/model.safetensors"),
             read_bytes(dir + "/whole/model/model.safetensors"));
+  // One log over both segments: every logged step once, elapsed counting on.
+  std::vector<int64_t> steps;
+  double last_elapsed = 0;
+  for (const RunLogRecord& r : read_run_log(dir + "/part").records) {
+    if (r.kind != "progress") continue;
+    steps.push_back(r.step);
+    EXPECT_GT(r.elapsed, last_elapsed);
+    last_elapsed = r.elapsed;
+  }
+  EXPECT_EQ(steps, (std::vector<int64_t>{10, 20, 30, 40, 50, 60}));
 }
 
 TEST(TrainingTest, MistakesAreConfigErrorsBeforeAnythingIsWritten) {
