@@ -50,55 +50,20 @@ check "an attention map per image" [ "$(ls maps/*.attention.png | wc -l)" -eq 8 
 # 0.1% of the values: batched and unbatched attention weights differ in their last float bits,
 # which can cross an 8-bit rounding boundary.
 maps_decode() {  # maps_decode NBEST_JSONL MAPS_DIR [OTHER_DIR]
-  python3 - "$1" "$2" <<'PY'
-import json, os, struct, sys, zlib
-def decode(path):
-    data = open(path, "rb").read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        sys.exit(f"{path}: not a PNG signature")
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
-        if zlib.crc32(kind + body) != crc:
-            sys.exit(f"{path}: bad CRC in {kind}")
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    width, height, depth, color, _, _, interlace = header
-    if depth != 8 or color != 2 or interlace != 0:
-        sys.exit(f"{path}: expected 8-bit RGB, got depth {depth}, color type {color}")
-    raw, stride = zlib.decompress(idat), 3 * width
-    if len(raw) != height * (stride + 1):
-        sys.exit(f"{path}: {len(raw)} bytes of pixels for {width}x{height}")
-    rows, prev = [], bytearray(stride)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            a = line[x - 3] if x >= 3 else 0
-            b, c = prev[x], prev[x - 3] if x >= 3 else 0
-            if kind == 1: line[x] = (line[x] + a) & 255
-            elif kind == 2: line[x] = (line[x] + b) & 255
-            elif kind == 3: line[x] = (line[x] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-            elif kind != 0: sys.exit(f"{path}: filter {kind} in row {y}")
-        rows.append(line)
-        prev = line
-    return width, height, rows
+  TESTS_DIR=$here python3 - "$1" "$2" <<'PY'
+import json, os, sys
+sys.path.insert(0, os.environ["TESTS_DIR"])
+from png_decode import decode
 maps = 0
 for line in open(sys.argv[1]):
     record = json.loads(line)
     if record["rank"] != 1:
         continue
     path = os.path.join(sys.argv[2], os.path.basename(record["path"]) + ".attention.png")
-    width, height, rows = decode(path)
+    width, height, channels, rows = decode(path)
     panels = len(record["caption"].split()) + 1
+    if channels != 3:
+        sys.exit(f"{path}: expected RGB, got {channels} channels")
     columns = min(6, panels)
     expected = (columns * 128, -(-panels // columns) * (128 + 22))
     if (width, height) != expected:
@@ -110,7 +75,7 @@ for line in open(sys.argv[1]):
             sys.exit(f"{path}: panel {u} is blank")
     if len(sys.argv) > 3:
         other = os.path.join(sys.argv[3], os.path.basename(path))
-        width2, height2, rows2 = decode(other)
+        width2, height2, _, rows2 = decode(other)
         if (width2, height2) != (width, height):
             sys.exit(f"{other}: {width2}x{height2}, {path}: {width}x{height}")
         diffs = [abs(p - q) for a, b in zip(rows, rows2) for p, q in zip(a, b) if p != q]

@@ -21,7 +21,7 @@ start_server page
 check "server listens" [ -n "$port" ]
 base="http://127.0.0.1:$port"
 
-# dump NAME QUERY: the page's DOM after its scripts ran (virtual time lets fetches finish), and
+# browse NAME QUERY: the page's DOM after its scripts ran (virtual time lets fetches finish), and
 # its screenshot in NAME.png.
 browse() {
   local name=$1 query=$2
@@ -34,38 +34,7 @@ browse() {
     >>"$name.chromium.log" 2>&1
   check "$name: chromium takes a screenshot" [ -s "$name.png" ]
   # Not blank: a PNG of many colours (text, heat map, chart lines), decoded with the stdlib.
-  colours=$($py - "$name.png" <<'PY'
-import struct, sys, zlib
-data = open(sys.argv[1], 'rb').read()
-assert data[:8] == b'\x89PNG\r\n\x1a\n'
-pos, idat, width, height, channels = 8, b'', 0, 0, 0
-while pos < len(data):
-    length, kind = struct.unpack('>I4s', data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + length]
-    if kind == b'IHDR':
-        width, height, depth, colour_type = struct.unpack('>IIBB', body[:10])
-        channels = {2: 3, 6: 4}[colour_type]
-    elif kind == b'IDAT':
-        idat += body
-    pos += 12 + length
-raw, stride, rows, prev = zlib.decompress(idat), width * channels, [], bytearray(width * channels)
-for y in range(height):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - channels] if i >= channels else 0
-        b, c = prev[i], prev[i - channels] if i >= channels else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(bytes(line))
-    prev = line
-print(len({row[x:x + 3] for row in rows[::4] for x in range(0, stride, channels * 4)}))
-PY
-)
+  colours=$($py "$here/png_decode.py" colours "$name.png")
   check "$name: the screenshot is not blank ($colours colours)" [ "${colours:-0}" -gt 20 ]
 }
 dom() {  # dom NAME PYTHON_EXPRESSION_OF_d: evaluates it on NAME.html's text
