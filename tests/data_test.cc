@@ -311,6 +311,55 @@ TEST(MakeBatch, PadsTimeMajorAndPlacesBosAndEos) {
   EXPECT_THROW(make_batch(std::vector<Example>{}), InvalidArgument);
 }
 
+TEST(SplitBatch, ShardsGroupSimilarTargetsTrimmedAndBalancedByPaddedWork) {
+  // Targets of 1, 1, 1, 1, 6 and 6 pieces (+ EOS): 2+2+2+2 = 8 tokens, then 7 and 7.
+  std::vector<Example> examples;
+  for (int i = 0; i < 6; ++i) {
+    const int n = i < 4 ? 1 : 6;
+    examples.push_back({std::vector<int32_t>(static_cast<size_t>(i + 1), 10 + i),
+                        std::vector<int32_t>(static_cast<size_t>(n), 20 + i),
+                        static_cast<uint64_t>(100 + i)});
+  }
+  const Batch whole = make_batch(examples);
+  const std::vector<Batch> shards = split_batch(whole, 3);
+  ASSERT_EQ(shards.size(), 3u);
+  EXPECT_EQ(shards[0].indices, (std::vector<uint64_t>{100, 101, 102, 103}));
+  EXPECT_EQ(shards[1].indices, (std::vector<uint64_t>{104}));
+  EXPECT_EQ(shards[2].indices, (std::vector<uint64_t>{105}));
+  // Each shard is make_batch of its own examples, in its order: trimmed to its longest source
+  // and target.
+  for (size_t k = 0; k < shards.size(); ++k) {
+    std::vector<Example> part;
+    for (uint64_t index : shards[k].indices)
+      part.push_back(examples[index - 100]);
+    const Batch expected = make_batch(part);
+    EXPECT_EQ(shards[k].source.shape(), expected.source.shape()) << k;
+    EXPECT_EQ(shards[k].source.to_vector<int32_t>(), expected.source.to_vector<int32_t>()) << k;
+    EXPECT_EQ(shards[k].source_mask.to_vector<float>(), expected.source_mask.to_vector<float>());
+    EXPECT_EQ(shards[k].target_input.to_vector<int32_t>(),
+              expected.target_input.to_vector<int32_t>());
+    EXPECT_EQ(shards[k].target_output.to_vector<int32_t>(),
+              expected.target_output.to_vector<int32_t>());
+    EXPECT_EQ(shards[k].target_mask.to_vector<float>(), expected.target_mask.to_vector<float>());
+    EXPECT_EQ(shards[k].source_tokens, expected.source_tokens);
+    EXPECT_EQ(shards[k].target_tokens, expected.target_tokens);
+  }
+  // Long and short targets interleaved (as a batch sorted by source length holds them): each
+  // shard gets one kind, so neither pads short targets to the long ones.
+  const Batch mixed = make_batch({examples[4], examples[0], examples[5], examples[1]});
+  const std::vector<Batch> halves = split_batch(mixed, 2);
+  ASSERT_EQ(halves.size(), 2u);
+  EXPECT_EQ(halves[0].indices, (std::vector<uint64_t>{100, 101}));
+  EXPECT_EQ(halves[1].indices, (std::vector<uint64_t>{104, 105}));
+  EXPECT_EQ(halves[0].target_mask.shape()[0], 2);
+  // Fewer sentences than shards: a shard each; one shard: the batch itself.
+  EXPECT_EQ(split_batch(make_batch({examples[0], examples[1]}), 4).size(), 2u);
+  const std::vector<Batch> one = split_batch(whole, 1);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].target_input.to_vector<int32_t>(), whole.target_input.to_vector<int32_t>());
+  EXPECT_THROW(split_batch(whole, 0), InvalidArgument);
+}
+
 // ---- Batcher -------------------------------------------------------------------------------
 
 // What a batch sequence is compared by: each batch's indices and source ids.

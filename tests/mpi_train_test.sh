@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of scale-out training through the real binary, on the digit-reversal task of
 # train_test.sh: `mpirun -np 2` sync training equals one process with the doubled batch
-# (train.parallel.accumulate 2) to 1e-5 relative, with and without dropout; a run resumes from a
+# (train.parallel.accumulate 2) to 1e-5 relative, with and without dropout, also with
+# train.workers 2 a rank (and one process's 2 workers its whole batch); a run resumes from a
 # checkpoint with a different process count; SIGTERM to one rank stops every rank cleanly; a hung rank (SIGSTOP)
 # or a dead one (SIGKILL) ends the job with an error naming it; mode none under mpirun is
 # refused; async training with 2 replicas learns the task; the transport's errors (NCCL on the
@@ -79,6 +80,20 @@ check "2 ranks equal 1 process with the doubled batch to 1e-5" [ $? -eq 0 ]
 echo -n "(control) 2 ranks vs 1 process x 1 batch: "
 compare sync/model/model.safetensors half/model/model.safetensors 1e-5
 check "the comparison can fail: one batch per update differs" [ $? -ne 0 ]
+
+# ... and with train.workers: each rank's batch in 2 shards on 2 threads, the same update; one
+#     process with 2 workers equals one process with its whole batch.
+"${mpi[@]}" "$s2s" train "${common[@]}" -o sync_workers --train.parallel.mode sync --train.workers 2 \
+  >sync_workers.log 2>&1
+check "mpirun -np 2 sync with 2 workers a rank exits 0" [ $? -eq 0 ]
+echo -n "2 ranks x 2 workers vs 1 process x 2 batches: "
+compare sync_workers/model/model.safetensors single/model/model.safetensors 1e-5
+check "2 ranks x 2 workers equal 1 process with the doubled batch to 1e-5" [ $? -eq 0 ]
+"$s2s" train "${common[@]}" -o half_workers --train.workers 2 >half_workers.log 2>&1
+check "1 process with 2 workers exits 0" [ $? -eq 0 ]
+echo -n "1 process x 2 workers vs 1 process x 1 batch: "
+compare half_workers/model/model.safetensors half/model/model.safetensors 1e-5
+check "2 workers equal the whole batch on one thread to 1e-5" [ $? -eq 0 ]
 
 # ... with dropout too: each batch's masks come from a stream keyed by its place in the data.
 drop=(--encoder.dropout 0.2 --decoder.dropout 0.2)

@@ -4,6 +4,7 @@
 // loss. The MPI runs themselves are in mpi_train_test.sh (mpirun through the real binary).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -326,6 +327,130 @@ TEST(AsyncTrainingTest, TwoReplicasReachTheCopyTasksTargetLoss) {
   ASSERT_FALSE(latest.empty());
   EXPECT_TRUE(fs::exists(fs::path(latest) / "optimizer.safetensors"));
   fs::remove_all(dir);
+}
+
+// In-process workers (train.workers): each batch cut into shards run on worker threads, their
+// gradients summed. In f64 without dropout, N workers' updates equal one thread's on the whole
+// batch to float summation order; with dropout, a run stopped and resumed equals the whole run.
+class WorkersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("s2s_workers_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream corpus(dir_ / "train.tsv");
+    Rng rng(3);
+    for (int i = 0; i < 64; ++i) {
+      std::string s;
+      const int len = 2 + static_cast<int>(rng.uniform() * 4);
+      for (int j = 0; j < len; ++j)
+        s += static_cast<char>('a' + static_cast<int>(rng.uniform() * 8));
+      corpus << s << "\t" << s << "\n";
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Trains `steps` updates (or resumes `out` first) with `workers` workers; the final weights.
+  std::vector<double> train(int workers, DType dtype, double dropout, int64_t steps,
+                            const std::string& out, bool resume = false) {
+    Model main = tiny_model(dtype, dropout);
+    std::vector<Model> copies;
+    for (int w = 1; w < workers; ++w)
+      copies.push_back(tiny_model(dtype, dropout));
+    data::BatcherOptions b;
+    b.batch_tokens = 96;
+    b.max_length = 10;
+    b.seed = 7;
+    b.pool_size = 32;
+    b.shuffle_buffer = 32;
+    const std::string path = (dir_ / "train.tsv").string();
+    data::Batcher batcher(
+        [path](int64_t) { return std::make_unique<data::ParallelCorpus>(std::vector{path}); },
+        encode, encode, b);
+    TrainerOptions t;
+    t.max_steps = steps;
+    t.schedule.learning_rate = 0.01;
+    t.schedule.warmup_steps = 2;
+    t.log_every = 100;
+    t.valid_every = 0;
+    t.save_every = 3;
+    t.workers = workers;
+    t.output_dir = (dir_ / out).string();
+    TrainerHooks hooks;
+    hooks.config_yaml = "model: {}\n";
+    hooks.log = [](const std::string&) {};
+    Trainer trainer(*main.encoder, *main.decoder, batcher, {}, t, hooks);
+    for (Model& c : copies)
+      trainer.add_worker(*c.encoder, *c.decoder);
+    if (resume) trainer.resume(trainer.latest_checkpoint());
+    trainer.run();
+    std::vector<double> all;
+    for (Parameter* p : main.params()) {
+      if (p->value.dtype() == DType::f64) {
+        const std::vector<double> values = p->value.to_vector<double>();
+        all.insert(all.end(), values.begin(), values.end());
+      } else {
+        const std::vector<float> values = p->value.to_vector<float>();
+        all.insert(all.end(), values.begin(), values.end());
+      }
+    }
+    return all;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(WorkersTest, ShardedUpdatesEqualTheWholeBatchsInF64) {
+  const std::vector<double> one = train(1, DType::f64, 0.0, 6, "one");
+  for (int workers : {2, 3}) {
+    const std::vector<double> sharded =
+        train(workers, DType::f64, 0.0, 6, "w" + std::to_string(workers));
+    ASSERT_EQ(sharded.size(), one.size());
+    double diff = 0, norm = 0, moved = 0;
+    const std::vector<double> start = [&] {
+      Model m = tiny_model(DType::f64, 0.0);
+      std::vector<double> all;
+      for (Parameter* p : m.params()) {
+        const std::vector<double> v = p->value.to_vector<double>();
+        all.insert(all.end(), v.begin(), v.end());
+      }
+      return all;
+    }();
+    for (size_t i = 0; i < one.size(); ++i) {
+      diff = std::max(diff, std::abs(sharded[i] - one[i]));
+      norm = std::max(norm, std::abs(one[i]));
+      moved = std::max(moved, std::abs(one[i] - start[i]));
+    }
+    EXPECT_GT(moved, 1e-3);  // six updates moved the weights
+    EXPECT_LE(diff, 1e-10 * norm) << workers << " workers";
+  }
+}
+
+TEST_F(WorkersTest, AResumedShardedRunEqualsTheUninterruptedOneWithDropout) {
+  const std::vector<double> whole = train(2, DType::f32, 0.1, 9, "whole");
+  train(2, DType::f32, 0.1, 6, "split");  // checkpoints at 3 and 6
+  const std::vector<double> resumed = train(2, DType::f32, 0.1, 9, "split", true);
+  EXPECT_EQ(resumed, whole);
+}
+
+TEST_F(WorkersTest, WorkersAreRefusedWithAsyncReplicas) {
+  Model main = tiny_model(DType::f32, 0.0);
+  data::BatcherOptions b;
+  const std::string path = (dir_ / "train.tsv").string();
+  data::Batcher batcher(
+      [path](int64_t) { return std::make_unique<data::ParallelCorpus>(std::vector{path}); }, encode,
+      encode, b);
+  TrainerOptions t;
+  t.max_steps = 1;
+  t.workers = 2;
+  t.parallel.mode = ParallelMode::async;
+  t.output_dir = (dir_ / "out").string();
+  EXPECT_THROW(Trainer(*main.encoder, *main.decoder, batcher, {}, t, {}), ConfigError);
+  t.parallel.mode = ParallelMode::none;
+  t.workers = 0;
+  EXPECT_THROW(Trainer(*main.encoder, *main.decoder, batcher, {}, t, {}), ConfigError);
 }
 
 }  // namespace

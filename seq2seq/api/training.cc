@@ -109,7 +109,19 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   const int replicas = replica_count(config, mode);
   // N replica threads share the math threads, so that they do not oversubscribe the cores (and
   // single-threaded OpenBLAS calls run in the calling thread, never queued on a shared pool).
-  set_num_threads(std::max(1, config.get<int>("train.threads") / replicas));
+  // Likewise N workers: each computes its shard with train.threads / N math threads.
+  const int workers = config.get<int>("train.workers");
+  if (workers < 1 || workers > 64)
+    throw ConfigError("train.workers must be 1 to 64, got " + std::to_string(workers));
+  if (workers > 1 && mode == ParallelMode::async)
+    throw ConfigError(
+        "train.workers splits one update's batches; async replicas have no one "
+        "update: use train.parallel.replicas");
+  if (task == "caption" && workers != 1)
+    throw ConfigError(
+        "train.workers must be 1 for captions: a shard's batch norm statistics "
+        "would differ from the whole batch's");
+  set_num_threads(std::max(1, config.get<int>("train.threads") / replicas / std::max(1, workers)));
   Device device = Device::parse(config.get<std::string>("train.device"));
   if (mode == ParallelMode::sync) {
     comm = sync_communicator(config, device);
@@ -207,7 +219,15 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   connect_callbacks(hooks, context, "translate");
   Trainer trainer(*model.encoder, *model.decoder, train, std::move(valid_batches), trainer_opts,
                   hooks);
-  std::vector<TranslationModel> replica_models;
+  std::vector<TranslationModel> replica_models, worker_models;
+  for (int w = 1; w < trainer_opts.workers; ++w) {
+    worker_models.push_back(TranslationModel::build(config, vocab, device));
+    trainer.add_worker(*worker_models.back().encoder, *worker_models.back().decoder);
+  }
+  if (trainer_opts.workers > 1)
+    context.say("each batch in " + std::to_string(trainer_opts.workers) + " shards on worker " +
+                "threads, " + std::to_string(num_threads()) + " math thread" +
+                (num_threads() == 1 ? "" : "s") + " each");
   if (mode == ParallelMode::sync) {
     trainer.set_communicator(comm.get());
     context.say("sync data parallelism: " + comm->describe());

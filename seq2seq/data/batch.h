@@ -43,6 +43,14 @@ struct Batch {
 Batch make_batch(const std::vector<const Example*>& examples, const SpecialIds& ids = {});
 Batch make_batch(const std::vector<Example>& examples, const SpecialIds& ids = {});
 
+// The batch cut into min(n, B) shards of sentences for workers that compute one update together:
+// the sentences sorted by target length (then source length), cut where the shards' padded work
+// ((sentences + 8) x (longest target + half the longest source): a step's fixed cost is about
+// that of 8 sentences) comes most even. Each shard is the
+// batch make_batch would build from its sentences in that order (trimmed to its own longest
+// source and target); every sentence is in exactly one shard.
+std::vector<Batch> split_batch(const Batch& batch, int n);
+
 // max(S, U) * B of the batch these examples would make: the padded size batch_tokens bounds.
 int64_t padded_tokens(int64_t max_source_length, int64_t max_target_length, int64_t batch_size);
 

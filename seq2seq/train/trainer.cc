@@ -54,6 +54,12 @@ struct Trainer::Replica {
   std::thread thread;
 };
 
+struct Trainer::Worker {
+  Encoder& encoder;
+  Decoder& decoder;
+  std::vector<Parameter*> params;  // in the order of params_
+};
+
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
     case StopReason::max_steps:
@@ -105,6 +111,11 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
                "train.parallel.accumulate applies to modes none and sync, not async");
   S2S_CHECK_AS(ConfigError, options_.parallel.timeout > 0,
                "train.parallel.timeout must be positive, got ", options_.parallel.timeout);
+  S2S_CHECK_AS(ConfigError, options_.workers >= 1 && options_.workers <= 64,
+               "train.workers must be 1 to 64, got ", options_.workers);
+  S2S_CHECK_AS(ConfigError, options_.workers == 1 || options_.parallel.mode != ParallelMode::async,
+               "train.workers splits one update's batches; async replicas have no one update: "
+               "use train.parallel.replicas");
   S2S_CHECK_AS(ConfigError, options_.ema_decay >= 0 && options_.ema_decay < 1,
                "train.ema_decay must be in [0, 1), got ", options_.ema_decay);
   S2S_CHECK_AS(ConfigError,
@@ -162,21 +173,34 @@ void Trainer::set_communicator(Communicator* comm) {
   comm_ = comm;
 }
 
-void Trainer::add_replica(Encoder& encoder, Decoder& decoder) {
-  S2S_CHECK(options_.parallel.mode == ParallelMode::async,
-            "Trainer: replicas are for train.parallel.mode async");
-  S2S_CHECK(!store_, "Trainer: add replicas before resume() and run()");
+std::vector<Parameter*> Trainer::matching_parameters(Encoder& encoder, Decoder& decoder) const {
   std::vector<Parameter*> params = all_parameters(encoder, decoder);
-  S2S_CHECK(params.size() == params_.size(), "Trainer: the replica has ", params.size(),
+  S2S_CHECK(params.size() == params_.size(), "Trainer: the model copy has ", params.size(),
             " parameters, the model ", params_.size());
   for (size_t i = 0; i < params.size(); ++i) {
     S2S_CHECK(params[i]->name == params_[i]->name &&
                   params[i]->value.shape() == params_[i]->value.shape(),
-              "Trainer: replica parameter ", i, " is '", params[i]->name, "' ",
+              "Trainer: the copy's parameter ", i, " is '", params[i]->name, "' ",
               params[i]->value.str(), ", the model's '", params_[i]->name, "' ",
               params_[i]->value.str());
     params[i]->trainable = params_[i]->trainable;
   }
+  return params;
+}
+
+void Trainer::add_worker(Encoder& encoder, Decoder& decoder) {
+  S2S_CHECK(static_cast<int>(workers_.size()) + 1 < options_.workers, "Trainer: train.workers is ",
+            options_.workers, ": at most ", options_.workers - 1, " worker copies");
+  S2S_CHECK(!hooks_.load_source, "Trainer: workers train translation models only");
+  workers_.push_back(
+      std::unique_ptr<Worker>(new Worker{encoder, decoder, matching_parameters(encoder, decoder)}));
+}
+
+void Trainer::add_replica(Encoder& encoder, Decoder& decoder) {
+  S2S_CHECK(options_.parallel.mode == ParallelMode::async,
+            "Trainer: replicas are for train.parallel.mode async");
+  S2S_CHECK(!store_, "Trainer: add replicas before resume() and run()");
+  std::vector<Parameter*> params = matching_parameters(encoder, decoder);
   const uint64_t index = replicas_.size();
   replicas_.push_back(std::unique_ptr<Replica>(new Replica{
       encoder, decoder, std::move(params), Rng(options_.seed).split(1000 + index), {}}));
@@ -321,7 +345,11 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
   const int64_t per_update =
       static_cast<int64_t>(comm_ ? comm_->size() : 1) * options_.parallel.accumulate;
   double loss = 0, nll = 0, tokens = 0;
-  for (size_t i = 0; i < batches_.size(); ++i) {
+  if (!workers_.empty()) {
+    const BatchLoss sums = sharded_forward_backward(xent);
+    loss = sums.loss, nll = sums.nll, tokens = sums.tokens;
+  }
+  for (size_t i = 0; i < batches_.size() && workers_.empty(); ++i) {
     const data::Batch& batch = batches_[i];
     Rng keyed = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
     Rng* rng = per_update == 1 ? &rng_ : &keyed;
@@ -339,7 +367,8 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
     tokens += result.loss.tokens;
   }
   if (reducer) {
-    if (batches_.empty()) reducer->start(decoder_params_);  // a rank with no batch sends zeros
+    // A rank with no batch sends zeros; with workers the sums are complete only now.
+    if (batches_.empty() || !workers_.empty()) reducer->start(decoder_params_);
     reducer->start(encoder_params_);
     Tensor sums = Tensor::from_vector(std::vector<double>{loss, nll, tokens}, {3});
     comm_->start_sum(sums);
@@ -365,6 +394,76 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
   interval_loss_ += loss;
   interval_nll_ += nll;
   interval_tokens_ += tokens;
+}
+
+Trainer::BatchLoss Trainer::forward_backward(Encoder& encoder, Decoder& decoder,
+                                             const data::Batch& batch, const ops::XentOptions& xent,
+                                             Rng* rng) {
+  const auto on_device = [&](const Tensor& t) { return device_.is_cpu() ? t : t.to(device_); };
+  const Memory memory =
+      encoder.encode(on_device(batch.source), as_model_dtype(batch.source_mask), rng);
+  Decoder::TrainResult result = decoder.forward_backward(memory, on_device(batch.target_input),
+                                                         on_device(batch.target_output), xent, rng);
+  encoder.backward(result.d_memory);
+  return {result.loss.loss, result.loss.nll, static_cast<double>(result.loss.tokens)};
+}
+
+Trainer::BatchLoss Trainer::sharded_forward_backward(const ops::XentOptions& xent) {
+  S2S_CHECK(static_cast<int>(workers_.size()) + 1 == options_.workers, "Trainer: train.workers is ",
+            options_.workers, " but ", workers_.size(), " worker copies were added");
+  // The copies compute with the model's weights (shared storage; re-pointed every step, since
+  // resume and weight averaging may replace a parameter's tensor) into their own gradients.
+  for (const std::unique_ptr<Worker>& w : workers_) {
+    w->encoder.set_training(true);
+    w->decoder.set_training(true);
+    for (size_t i = 0; i < params_.size(); ++i)
+      w->params[i]->value = params_[i]->value;
+  }
+  if (batches_.empty())  // a sync rank without a batch this update sends zeros
+    for (const std::unique_ptr<Worker>& w : workers_)
+      for (Parameter* p : w->params)
+        p->grad.zero();
+  BatchLoss total;
+  std::vector<BatchLoss> losses(workers_.size() + 1);
+  std::vector<std::exception_ptr> errors(workers_.size() + 1);
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    const std::vector<data::Batch> shards =
+        data::split_batch(batches_[i], static_cast<int>(workers_.size()) + 1);
+    const Rng batch_rng = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
+    auto run_shard = [&](size_t k) {
+      try {
+        if (i == 0 && k > 0)
+          for (Parameter* p : workers_[k - 1]->params)
+            p->grad.zero();  // on the worker's thread: the zeroing runs in parallel too
+        Rng rng = batch_rng.split(k);
+        Encoder& encoder = k == 0 ? encoder_ : workers_[k - 1]->encoder;
+        Decoder& decoder = k == 0 ? decoder_ : workers_[k - 1]->decoder;
+        const BatchLoss l = forward_backward(encoder, decoder, shards[k], xent, &rng);
+        losses[k].loss += l.loss, losses[k].nll += l.nll, losses[k].tokens += l.tokens;
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t k = 1; k < shards.size(); ++k)
+      threads.emplace_back(run_shard, k);
+    run_shard(0);
+    for (std::thread& t : threads)
+      t.join();
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    // A batch of fewer sentences than workers leaves the last copies idle: zero their gradients.
+    for (size_t k = std::max<size_t>(shards.size(), 1); i == 0 && k <= workers_.size(); ++k)
+      for (Parameter* p : workers_[k - 1]->params)
+        p->grad.zero();
+  }
+  // Sum in a fixed order (worker 1, 2, ... into the model's), so the update is deterministic.
+  for (const std::unique_ptr<Worker>& w : workers_)
+    for (size_t i = 0; i < params_.size(); ++i)
+      if (params_[i]->trainable) ops::axpy(1.0, w->params[i]->grad, params_[i]->grad);
+  for (const BatchLoss& l : losses)
+    total.loss += l.loss, total.nll += l.nll, total.tokens += l.tokens;
+  return total;
 }
 
 std::pair<double, double> Trainer::validation_loss() {

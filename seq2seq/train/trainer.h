@@ -79,6 +79,14 @@ struct TrainerOptions {
   // runs on the average and the model folder holds it; checkpoints keep both (exact resume).
   // 0: off. Not with async replicas.
   double ema_decay = 0;
+  // In-process data parallelism of one update: each batch is cut into this many shards of
+  // sentences balanced by target tokens (data::split_batch), run forward and backward at once on
+  // worker threads, each on a model copy (add_worker) that shares the model's weights, and the
+  // shards' gradients are summed in shard order before the one update: the math of the whole
+  // batch up to float summation order, with dropout masks drawn per shard (keyed by the batch
+  // and the shard, so a resumed run draws the same). 1: the whole batch on the calling thread.
+  // Modes none and sync.
+  int workers = 1;
   uint64_t seed = 1;         // dropout stream (data order has its own seed)
   std::string output_dir;    // model/ (best), checkpoints/step-N; required
   ParallelOptions parallel;  // none: one process, one model
@@ -160,6 +168,9 @@ class Trainer {
   // Async mode: one more replica, a model copy with the same parameter names in the same order
   // (built like the trained model); run() starts one thread per replica. Call before resume/run.
   void add_replica(Encoder& encoder, Decoder& decoder);
+  // workers > 1: one more worker's model copy (built like the trained model; its weights are
+  // replaced by the model's). options.workers - 1 of them. Call before resume/run.
+  void add_worker(Encoder& encoder, Decoder& decoder);
 
   TrainingSummary run();
 
@@ -169,6 +180,18 @@ class Trainer {
 
  private:
   struct Replica;
+  struct Worker;
+  struct BatchLoss {
+    double loss = 0, nll = 0, tokens = 0;
+  };
+  // Forward and backward of one batch on a model, its gradients added to the model's.
+  BatchLoss forward_backward(Encoder& encoder, Decoder& decoder, const data::Batch& batch,
+                             const ops::XentOptions& xent, Rng* rng);
+  // train_step's computation with workers: every batch's shards at once, gradients summed.
+  BatchLoss sharded_forward_backward(const ops::XentOptions& xent);
+  // The model's parameters with the given names' order checked against a copy's (replica or
+  // worker); names the first that differs.
+  std::vector<Parameter*> matching_parameters(Encoder& encoder, Decoder& decoder) const;
   // Reads this rank's batches of the next update into batches_; false at the last epoch's end.
   bool read_step(StopReason& reason);
   void train_step(double global_tokens, GradientReducer* reducer);
@@ -231,6 +254,7 @@ class Trainer {
   // Async: the replicas, the store, and what the replica threads share (data_mutex_: train_ and
   // epoch_; stats_mutex_: the interval sums; schedule_mutex_: schedule_).
   std::vector<std::unique_ptr<Replica>> replicas_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // workers 1.. (worker 0 is this thread)
   std::unique_ptr<ParameterStore> store_;
   std::mutex data_mutex_, stats_mutex_, schedule_mutex_;
   std::atomic<bool> async_stop_{false};

@@ -162,6 +162,12 @@ TEST(TrainingTest, MistakesAreConfigErrorsBeforeAnythingIsWritten) {
       ConfigError);
   EXPECT_THROW(train(load_training_recipe(recipe_path, {{"task", "poetry"}}), run, quiet()),
                ConfigError);
+  EXPECT_THROW(train(load_training_recipe(recipe_path, {{"train.workers", "0"}}), run, quiet()),
+               ConfigError);
+  EXPECT_THROW(train(load_training_recipe(
+                         recipe_path, {{"train.workers", "2"}, {"train.parallel.mode", "async"}}),
+                     run, quiet()),
+               ConfigError);
   EXPECT_FALSE(fs::exists(run.output));
   run.resume = true;
   EXPECT_THROW(train(load_training_recipe(recipe_path), run, quiet()), ConfigError);
