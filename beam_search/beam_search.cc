@@ -3,6 +3,7 @@
 // arena (parent links), so reordering beams moves a few integers, never token lists.
 #include "beam_search/beam_search.h"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -61,25 +62,23 @@ bool better(const Candidate& a, const Candidate& b) {
 
 // The `take` best tokens of one row among those allowed, appended to out. Tokens are visited in
 // ascending order and only a strictly better one displaces another, so ties keep the lower id.
+// `pruned` rises to the best allowed token left out: the (take + 1)-th best, which the list keeps
+// as its last entry while it scans, so the hot loop only compares a value with the list's worst.
+// Over the whole vocabulary it compares a block of 16 at once: once the list is full, a block
+// whose best is no better than the worst kept is skipped whole (most of them, after the first few
+// hundred tokens), which finds the same tokens as visiting each one.
 template <typename T>
 void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t rank,
                     int32_t row_index, int take, bool force_eos, const Constraint* constraint,
                     const BeamSearchOptions& o, std::vector<Candidate>& best,
                     std::vector<Candidate>& out, double& pruned) {
   best.clear();
-  double rejected = -INFINITY;  // the best allowed token left out
-  // The hot loop over the vocabulary only compares against the worst kept value; the rarer
-  // insertions check whether the token may be emitted at all.
+  const int keep = take + 1;  // the take best, and the best left out
   T worst = -std::numeric_limits<T>::infinity();
   bool full = false;
   auto consider = [&](int32_t token) {
     const T lp = log_probs[token];
-    if (full && !(lp > worst)) {
-      if (token != o.pad_id && token != o.bos_id &&
-          !(token == o.eos_id && row.length < o.min_length))
-        rejected = std::max(rejected, static_cast<double>(lp));
-      return;
-    }
+    if (full && !(lp > worst)) return;
     if (token == o.pad_id || token == o.bos_id) return;
     if (token == o.eos_id && row.length < o.min_length) return;
     Candidate c{row.log_prob + static_cast<double>(lp), rank, token, static_cast<float>(lp),
@@ -88,11 +87,8 @@ void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t r
         best.begin(), best.end(), c,
         [](const Candidate& a, const Candidate& b) { return a.token_log_prob > b.token_log_prob; });
     best.insert(at, c);
-    if (static_cast<int>(best.size()) > take) {
-      rejected = std::max(rejected, static_cast<double>(best.back().token_log_prob));
-      best.pop_back();
-    }
-    full = static_cast<int>(best.size()) == take;
+    if (static_cast<int>(best.size()) > keep) best.pop_back();
+    full = static_cast<int>(best.size()) == keep;
     if (full) worst = static_cast<T>(best.back().token_log_prob);
   };
   auto allowed_by_constraint = [&](int32_t token) {
@@ -105,11 +101,22 @@ void row_candidates(const T* log_probs, int64_t vocab, const Row& row, int32_t r
     for (int32_t token : constraint->allowed(row.constraint))
       if (token >= 0 && token < vocab) consider(token);
   } else {
-    for (int32_t token = 0; token < vocab; ++token)
+    constexpr int32_t kBlock = 16;
+    using Block = Eigen::Map<const Eigen::Array<T, kBlock, 1>>;
+    const int32_t whole = static_cast<int32_t>(vocab / kBlock * kBlock);
+    for (int32_t begin = 0; begin < whole; begin += kBlock) {
+      if (full && !(Block(log_probs + begin).maxCoeff() > worst)) continue;
+      for (int32_t token = begin; token < begin + kBlock; ++token)
+        consider(token);
+    }
+    for (int32_t token = whole; token < vocab; ++token)
       consider(token);
   }
+  if (static_cast<int>(best.size()) > take) {
+    pruned = std::max(pruned, row.log_prob + static_cast<double>(best.back().token_log_prob));
+    best.pop_back();
+  }
   out.insert(out.end(), best.begin(), best.end());
-  if (rejected > -INFINITY) pruned = std::max(pruned, row.log_prob + rejected);
 }
 
 void check_options(const BeamSearchOptions& o) {

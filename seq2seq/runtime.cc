@@ -19,8 +19,7 @@ std::atomic<int> g_threads{0};
 
 int initialise_threads() {
   int expected = 0;
-  if (g_threads.compare_exchange_strong(expected, kDefaultThreads))
-    openblas_set_num_threads(kDefaultThreads);
+  if (g_threads.compare_exchange_strong(expected, kDefaultThreads)) openblas_set_num_threads(1);
   return g_threads.load();
 }
 }  // namespace
@@ -28,7 +27,10 @@ int initialise_threads() {
 void set_num_threads(int n) {
   S2S_CHECK(n >= 1 && n <= 1024, "thread count must be between 1 and 1024, got ", n);
   g_threads = n;
-  openblas_set_num_threads(n);
+  // OpenBLAS computes on the calling thread; cpu/gemm_cpu.cc cuts a product into one block a
+  // math thread (parallel_for), so no BLAS thread spins between GEMMs on a core s2s's own loops
+  // need.
+  openblas_set_num_threads(1);
 }
 
 int num_threads() {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "seq2seq/ops/gemm.h"
+#include "seq2seq/runtime.h"
 #include "tests/device_test.h"
 #include "tests/test_util.h"
 
@@ -51,6 +52,39 @@ TEST_P(GemmTest, MatchesNaiveProductForAllTransposes) {
               << " beta=" << beta;
         }
   }
+}
+
+// Products big enough are cut into blocks of C, one per math thread (cpu/gemm_cpu.cc): by
+// columns when C is wide, by rows when it is tall. Every transpose, both cuts, against the naive
+// product; the same thread count gives the same bytes every time (the cuts depend on the sizes
+// and the thread count only). Across thread counts the last bits may differ: OpenBLAS computes
+// the edge tiles of a block with other kernels.
+TEST(GemmThreadsTest, BlocksOnSeveralThreadsMatchTheNaiveProductAndRepeatExactly) {
+  const int previous = num_threads();
+  uint64_t seed = 100;
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{37, 301}, {301, 37}}) {
+    const int64_t k = 97;  // 37 x 301 x 97 = 1.08M multiply-adds: over the cut's threshold
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        Tensor a = random_tensor(ta ? Shape{k, m} : Shape{m, k}, DType::f32, seed++);
+        Tensor b = random_tensor(tb ? Shape{n, k} : Shape{k, n}, DType::f32, seed++);
+        Tensor c = random_tensor({m, n}, DType::f32, seed++);
+        const auto expected = naive_gemm(a, ta, b, tb, c, 0.5, 1.0);
+        for (int threads : {1, 2, 3}) {
+          set_num_threads(threads);
+          std::vector<std::vector<float>> runs;
+          for (int run = 0; run < 2; ++run) {
+            Tensor out = c.clone();
+            ops::gemm(a, ta, b, tb, out, 0.5, 1.0);
+            EXPECT_LT(relative_norm_error(values(out), expected), 2e-6)
+                << m << "x" << n << " ta=" << ta << " tb=" << tb << " threads=" << threads;
+            runs.push_back(out.to_vector<float>());
+          }
+          EXPECT_EQ(runs[0], runs[1]) << m << "x" << n << " threads=" << threads;
+        }
+      }
+  }
+  set_num_threads(previous);
 }
 
 TEST_P(GemmTest, BetaZeroIgnoresNanInOutput) {
