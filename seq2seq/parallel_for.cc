@@ -80,9 +80,8 @@ class Pool {
         pause();
       if (generation_.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] {
-          return stopping_ || generation_.load(std::memory_order_acquire) != seen;
-        });
+        wake_.wait(
+            lock, [&] { return stopping_ || generation_.load(std::memory_order_acquire) != seen; });
         if (stopping_) return;
       }
       seen = generation_.load(std::memory_order_acquire);

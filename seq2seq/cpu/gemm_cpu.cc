@@ -1,11 +1,11 @@
-// CPU gemm: Eigen maps over the buffers; with EIGEN_USE_BLAS (set by CMake) Eigen hands every
-// product above its small-size threshold to OpenBLAS's sgemm/dgemm. OpenBLAS runs on one thread:
-// a product big enough is cut into column (or row) blocks of C here, one per math thread
+// CPU gemm: OpenBLAS's cblas_sgemm/dgemm on row-major buffers, computing on the calling thread.
+// A product big enough is cut into column (or row) blocks of C here, one per math thread
 // (parallel_for), so that s2s's own loops and the GEMMs share one pool and no BLAS thread spins
-// on a core between the GEMMs, where the element-wise passes need it.
+// on a core between the GEMMs, where the element-wise passes need it. beta goes to BLAS itself:
+// with beta == 0 OpenBLAS writes C without reading it (no zeroing pass, no NaN carried over).
 #include "seq2seq/cpu/gemm_cpu.h"
 
-#include <Eigen/Core>
+#include <cblas.h>
 
 #include "seq2seq/parallel_for.h"
 
@@ -16,9 +16,20 @@ namespace {
 // more than the second core saves.
 constexpr double kParallelMacs = 1 << 18;
 
-template <typename Out, typename A, typename B, typename T>
-void accumulate(Out&& out, const A& a, const B& b, T alpha) {
-  out.noalias() += alpha * a * b;
+void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
+              static_cast<blasint>(ldc));
+}
+
+void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
+              static_cast<blasint>(ldc));
 }
 
 }  // namespace
@@ -26,30 +37,20 @@ void accumulate(Out&& out, const A& a, const B& b, T alpha) {
 template <typename T>
 void gemm(const T* a, bool transpose_a, const T* b, bool transpose_b, T* c, int64_t m, int64_t n,
           int64_t k, T alpha, T beta) {
-  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using ConstMap = Eigen::Map<const Matrix>;
-  Eigen::Map<Matrix> out(c, m, n);
   if (m == 0 || n == 0) return;
-  if (beta == T(0))
-    out.setZero();  // beta == 0 must not propagate NaN from uninitialised c
-  else if (beta != T(1))
-    out *= beta;
-  if (k == 0) return;
-  const ConstMap a_map(a, transpose_a ? k : m, transpose_a ? m : k);
-  const ConstMap b_map(b, transpose_b ? n : k, transpose_b ? k : n);
-  // C[rows r0.., cols c0..] += alpha op(A)[r0.., :] op(B)[:, c0..]; Eigen folds the transposes and
-  // the scalar into one BLAS call on the blocks (with their strides).
+  if (k == 0) {  // no product: C = beta C (BLAS would do the same; this is explicit about NaN)
+    for (int64_t i = 0; i < m * n; ++i)
+      c[i] = beta == T(0) ? T(0) : beta * c[i];
+    return;
+  }
+  // Row-major leading dimensions: op(A) is [m, k] stored [m, k] or [k, m]; op(B) likewise.
+  const int64_t lda = transpose_a ? m : k, ldb = transpose_b ? k : n;
+  // C[r0 .. r0 + rows, c0 .. c0 + cols] from the matching rows of op(A) and columns of op(B).
   auto block = [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-    auto o = out.block(r0, c0, rows, cols);
-    if (!transpose_a && !transpose_b)
-      accumulate(o, a_map.middleRows(r0, rows), b_map.middleCols(c0, cols), alpha);
-    else if (transpose_a && !transpose_b)
-      accumulate(o, a_map.middleCols(r0, rows).transpose(), b_map.middleCols(c0, cols), alpha);
-    else if (!transpose_a && transpose_b)
-      accumulate(o, a_map.middleRows(r0, rows), b_map.middleRows(c0, cols).transpose(), alpha);
-    else
-      accumulate(o, a_map.middleCols(r0, rows).transpose(), b_map.middleRows(c0, cols).transpose(),
-                 alpha);
+    const T* a_block = transpose_a ? a + r0 : a + r0 * lda;
+    const T* b_block = transpose_b ? b + c0 * ldb : b + c0;
+    blas(transpose_a, transpose_b, rows, cols, k, alpha, a_block, lda, b_block, ldb, beta,
+         c + r0 * n + c0, n);
   };
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (macs < kParallelMacs) {
