@@ -5,7 +5,9 @@
 #include "seq2seq/cpu/attention_cpu.h"
 
 #include "seq2seq/cpu/eigen_maps.h"
+#include "seq2seq/parallel_for.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -26,31 +28,35 @@ template <typename T>
 void attention_fwd(bool additive, const T* keys, const T* query, const T* v, const T* values,
                    const T* mask, int64_t s, int64_t b, int64_t d, int64_t dv, T* weights,
                    T* context) {
-  for (int64_t j = 0; j < b; ++j) {
-    const ConstVec<T> q(query + j * d, d);
-    T* w = weights + j * s;
-    T max_score = -std::numeric_limits<T>::infinity();
-    for (int64_t i = 0; i < s; ++i) {
-      if (mask[i * b + j] == T(0)) continue;
-      const ConstVec<T> k(keys + (i * b + j) * d, d);
-      w[i] = additive ? (ConstVec<T>(v, d) * (k + q).tanh()).sum() : (k * q).sum();
-      max_score = std::max(max_score, w[i]);
+  // Columns are independent: slices of them on the math threads (each slice ~32k values read).
+  const int64_t per_column = std::max<int64_t>(1, s * (d + dv));
+  parallel_for(b, std::max<int64_t>(1, 32768 / per_column), [&](int64_t first, int64_t last) {
+    for (int64_t j = first; j < last; ++j) {
+      const ConstVec<T> q(query + j * d, d);
+      T* w = weights + j * s;
+      T max_score = -std::numeric_limits<T>::infinity();
+      for (int64_t i = 0; i < s; ++i) {
+        if (mask[i * b + j] == T(0)) continue;
+        const ConstVec<T> k(keys + (i * b + j) * d, d);
+        w[i] = additive ? (ConstVec<T>(v, d) * (k + q).tanh()).sum() : (k * q).sum();
+        max_score = std::max(max_score, w[i]);
+      }
+      // Shifting by the maximum keeps exp() in range; the sum is >= 1 (the maximum's term).
+      T sum = 0;
+      for (int64_t i = 0; i < s; ++i) {
+        w[i] = mask[i * b + j] == T(0) ? T(0) : std::exp(w[i] - max_score);
+        sum += w[i];
+      }
+      Vec<T> c(context + j * dv, dv);
+      c.setZero();
+      const T inv_sum = T(1) / sum;
+      for (int64_t i = 0; i < s; ++i) {
+        if (mask[i * b + j] == T(0)) continue;
+        w[i] *= inv_sum;
+        c += w[i] * ConstVec<T>(values + (i * b + j) * dv, dv);
+      }
     }
-    // Shifting by the maximum keeps exp() in range; the sum is >= 1 (the maximum's term).
-    T sum = 0;
-    for (int64_t i = 0; i < s; ++i) {
-      w[i] = mask[i * b + j] == T(0) ? T(0) : std::exp(w[i] - max_score);
-      sum += w[i];
-    }
-    Vec<T> c(context + j * dv, dv);
-    c.setZero();
-    const T inv_sum = T(1) / sum;
-    for (int64_t i = 0; i < s; ++i) {
-      if (mask[i * b + j] == T(0)) continue;
-      w[i] *= inv_sum;
-      c += w[i] * ConstVec<T>(values + (i * b + j) * dv, dv);
-    }
-  }
+  });
 }
 
 template <typename T>

@@ -4,6 +4,7 @@
 #include "seq2seq/cpu/lstm_cell_cpu.h"
 
 #include "seq2seq/cpu/eigen_maps.h"
+#include "seq2seq/parallel_for.h"
 
 #include <algorithm>
 
@@ -12,30 +13,34 @@ template <typename T>
 void lstm_cell_fwd(int64_t batch, int64_t hidden, T* gates, const T* bias, const T* c_prev,
                    const T* h_prev, const T* mask, T* c, T* h) {
   const int64_t n = hidden;
-  for (int64_t b = 0; b < batch; ++b) {
-    const int64_t row = b * n;
-    if (mask && mask[b] == T(0)) {
-      std::copy_n(c_prev + row, n, c + row);
-      std::copy_n(h_prev + row, n, h + row);
-      continue;
-    }
-    T* a = gates + b * 4 * n;
-    Vec<T> i(a, n), f(a + n, n), g(a + 2 * n, n), o(a + 3 * n, n);
-    if (bias) {
-      i = (i + ConstVec<T>(bias, n)).logistic();
-      f = (f + ConstVec<T>(bias + n, n)).logistic();
-      g = (g + ConstVec<T>(bias + 2 * n, n)).tanh();
-      o = (o + ConstVec<T>(bias + 3 * n, n)).logistic();
-    } else {
-      i = i.logistic();
-      f = f.logistic();
-      g = g.tanh();
-      o = o.logistic();
-    }
-    Vec<T> c_new(c + row, n);
-    c_new = f * ConstVec<T>(c_prev + row, n) + i * g;
-    Vec<T>(h + row, n) = o * c_new.tanh();
-  }
+  // Rows are independent: slices of them on the math threads (each slice ~32k gate values).
+  parallel_for(batch, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, n)),
+               [&](int64_t first, int64_t last) {
+                 for (int64_t b = first; b < last; ++b) {
+                   const int64_t row = b * n;
+                   if (mask && mask[b] == T(0)) {
+                     std::copy_n(c_prev + row, n, c + row);
+                     std::copy_n(h_prev + row, n, h + row);
+                     continue;
+                   }
+                   T* a = gates + b * 4 * n;
+                   Vec<T> i(a, n), f(a + n, n), g(a + 2 * n, n), o(a + 3 * n, n);
+                   if (bias) {
+                     i = (i + ConstVec<T>(bias, n)).logistic();
+                     f = (f + ConstVec<T>(bias + n, n)).logistic();
+                     g = (g + ConstVec<T>(bias + 2 * n, n)).tanh();
+                     o = (o + ConstVec<T>(bias + 3 * n, n)).logistic();
+                   } else {
+                     i = i.logistic();
+                     f = f.logistic();
+                     g = g.tanh();
+                     o = o.logistic();
+                   }
+                   Vec<T> c_new(c + row, n);
+                   c_new = f * ConstVec<T>(c_prev + row, n) + i * g;
+                   Vec<T>(h + row, n) = o * c_new.tanh();
+                 }
+               });
 }
 
 template <typename T>

@@ -4,6 +4,7 @@
 #include "seq2seq/cpu/optimizer_step_cpu.h"
 
 #include "seq2seq/cpu/eigen_maps.h"
+#include "seq2seq/parallel_for.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,15 +23,18 @@ void adam_step(int64_t n, T* param, const T* grad, T* m, T* v, const ops::AdamAr
   const T step_size = static_cast<T>(args.lr / (1 - std::pow(args.beta1, t)));
   const T inv_sqrt_bc2 = static_cast<T>(1 / std::sqrt(1 - std::pow(args.beta2, t)));
   const T eps = static_cast<T>(args.eps);
-  for (int64_t i = 0; i < n; i += kBlock) {
-    const int64_t len = std::min(kBlock, n - i);
-    Vec<T> p(param + i, len), mv(m + i, len), vv(v + i, len);
-    const ConstVec<T> g(grad + i, len);
-    if (args.weight_decay != 0) p *= decay;
-    mv = b1 * mv + (T(1) - b1) * g;
-    vv = b2 * vv + (T(1) - b2) * g.square();
-    p -= step_size * mv / (vv.sqrt() * inv_sqrt_bc2 + eps);
-  }
+  // Elements are independent: slices of blocks on the math threads (each at least 16 blocks).
+  parallel_for((n + kBlock - 1) / kBlock, 16, [&](int64_t first, int64_t last) {
+    for (int64_t i = first * kBlock; i < std::min(n, last * kBlock); i += kBlock) {
+      const int64_t len = std::min(kBlock, n - i);
+      Vec<T> p(param + i, len), mv(m + i, len), vv(v + i, len);
+      const ConstVec<T> g(grad + i, len);
+      if (args.weight_decay != 0) p *= decay;
+      mv = b1 * mv + (T(1) - b1) * g;
+      vv = b2 * vv + (T(1) - b2) * g.square();
+      p -= step_size * mv / (vv.sqrt() * inv_sqrt_bc2 + eps);
+    }
+  });
 }
 
 template <typename T>
