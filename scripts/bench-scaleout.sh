@@ -3,8 +3,9 @@
 # wall-clock time per configuration, and where the time goes (data, compute, waiting for the
 # other rank, all-reduce, optimizer update), from the trainer's own timers:
 #   1 process x 2 threads          (one batch, OpenBLAS threading inside each GEMM)
-#   1 process, 2 workers           (train.workers 2: each batch in 2 shards on 2 threads with
-#                                   1 math thread each, gradients summed: the same update)
+#   1 process, 2 workers           (train.workers 2, the default on 2 threads: each batch in 2
+#                                   shards on 2 threads with 1 math thread each, gradients
+#                                   summed: the same update)
 #   1 process x 1 thread           (the unit the scaling is measured against)
 #   sync: mpirun -np 2, 1 thread each (gradients all-reduced every update)
 #   async: 2 replica threads x 1 math thread, one parameter store
@@ -56,7 +57,8 @@ printf '%-10s %10s %8s %8s %7s  %s\n' config "tgt tok/s" updates "GFLOP/s" "/sge
 for config in $configs; do
   log=$work/$config.log
   case $config in
-    threads2) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 2 >"$log" 2>&1 ;;
+    threads2) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 2 \
+                --train.workers 1 >"$log" 2>&1 ;;
     workers2) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 2 \
                 --train.workers 2 >"$log" 2>&1 ;;
     threads1) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 1 >"$log" 2>&1 ;;

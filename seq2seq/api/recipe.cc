@@ -100,9 +100,10 @@ train:
                           #   the weights (e.g. 0.9999; 0 = off; docs/translate.md)
   seed: 1
   threads: 2              # CPU math threads
-  workers: 1              # translation: each batch cut into this many shards of sentences, run
+  workers: 0              # translation: each batch cut into this many shards of sentences, run
                           #   at once on worker threads (own model copy, threads/workers math
-                          #   threads each), gradients summed before one update (docs/translate.md)
+                          #   threads each), gradients summed before one update (0 = threads for
+                          #   translation, 1 for captions and async; docs/scale-out.md)
   device: cpu             # cpu | cuda | cuda:N
   freeze: []              # parameter name prefixes kept fixed (fine-tuning with --init-from)
   parallel:               # scale-out (docs/scale-out.md)
@@ -289,10 +290,14 @@ TrainerOptions trainer_options(const Config& c, const std::string& output) {
   t.valid_metric = c.get<std::string>("train.valid_metric");
   t.keep_checkpoints = c.get<int>("train.keep_checkpoints");
   t.ema_decay = c.get<double>("train.ema_decay");
-  t.workers = c.get<int>("train.workers");
   t.seed = static_cast<uint64_t>(c.get<int64_t>("train.seed"));
   t.output_dir = output;
   t.parallel.mode = parse_parallel_mode(c.get<std::string>("train.parallel.mode"));
+  t.workers = c.get<int>("train.workers");
+  if (t.workers == 0)  // auto: one worker a math thread where a batch can be split
+    t.workers = c.get<std::string>("task") == "translate" && t.parallel.mode != ParallelMode::async
+                    ? std::clamp(c.get<int>("train.threads"), 1, 64)
+                    : 1;
   t.parallel.accumulate = c.get<int>("train.parallel.accumulate");
   t.parallel.staleness.max_staleness = c.get<int64_t>("train.parallel.max_staleness");
   t.parallel.staleness.policy =

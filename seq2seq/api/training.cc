@@ -110,9 +110,10 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   // N replica threads share the math threads, so that they do not oversubscribe the cores (and
   // single-threaded OpenBLAS calls run in the calling thread, never queued on a shared pool).
   // Likewise N workers: each computes its shard with train.threads / N math threads.
-  const int workers = config.get<int>("train.workers");
+  const int workers = trainer_opts.workers;  // 0 resolved by trainer_options
   if (workers < 1 || workers > 64)
-    throw ConfigError("train.workers must be 1 to 64, got " + std::to_string(workers));
+    throw ConfigError("train.workers must be 0 (one a math thread) or 1 to 64, got " +
+                      std::to_string(workers));
   if (workers > 1 && mode == ParallelMode::async)
     throw ConfigError(
         "train.workers splits one update's batches; async replicas have no one "

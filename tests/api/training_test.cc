@@ -162,7 +162,7 @@ TEST(TrainingTest, MistakesAreConfigErrorsBeforeAnythingIsWritten) {
       ConfigError);
   EXPECT_THROW(train(load_training_recipe(recipe_path, {{"task", "poetry"}}), run, quiet()),
                ConfigError);
-  EXPECT_THROW(train(load_training_recipe(recipe_path, {{"train.workers", "0"}}), run, quiet()),
+  EXPECT_THROW(train(load_training_recipe(recipe_path, {{"train.workers", "-1"}}), run, quiet()),
                ConfigError);
   EXPECT_THROW(train(load_training_recipe(
                          recipe_path, {{"train.workers", "2"}, {"train.parallel.mode", "async"}}),
