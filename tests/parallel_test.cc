@@ -15,6 +15,7 @@
 #include "seq2seq/train/communicator.h"
 #include "seq2seq/train/parameter_store.h"
 #include "seq2seq/train/trainer.h"
+#include "tests/test_util.h"
 
 namespace s2s {
 namespace {
@@ -274,17 +275,7 @@ TEST(AsyncTrainingTest, TwoReplicasReachTheCopyTasksTargetLoss) {
   const fs::path dir = fs::temp_directory_path() / "s2s_async_test";
   fs::remove_all(dir);
   fs::create_directories(dir);
-  {
-    std::ofstream corpus(dir / "train.tsv");
-    Rng rng(3);
-    for (int i = 0; i < 64; ++i) {
-      std::string s;
-      const int len = 2 + static_cast<int>(rng.uniform() * 4);
-      for (int j = 0; j < len; ++j)
-        s += static_cast<char>('a' + static_cast<int>(rng.uniform() * 8));
-      corpus << s << "\t" << s << "\n";
-    }
-  }
+  testing::write_copy_task_corpus((dir / "train.tsv").string());
   Model main = tiny_model(DType::f32, 0.0), r0 = tiny_model(DType::f32, 0.0),
         r1 = tiny_model(DType::f32, 0.0);
   data::BatcherOptions b;
@@ -340,15 +331,7 @@ class WorkersTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    std::ofstream corpus(dir_ / "train.tsv");
-    Rng rng(3);
-    for (int i = 0; i < 64; ++i) {
-      std::string s;
-      const int len = 2 + static_cast<int>(rng.uniform() * 4);
-      for (int j = 0; j < len; ++j)
-        s += static_cast<char>('a' + static_cast<int>(rng.uniform() * 8));
-      corpus << s << "\t" << s << "\n";
-    }
+    testing::write_copy_task_corpus((dir_ / "train.tsv").string());
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -6,11 +6,13 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "seq2seq/random.h"
 #include "seq2seq/tensor.h"
 
 namespace s2s::testing {
@@ -20,6 +22,20 @@ namespace s2s::testing {
 inline std::string test_data_dir() {
   const char* env = std::getenv("S2S_TEST_DATA_DIR");
   return env && *env ? env : S2S_TEST_DATA_DIR;
+}
+
+// The trainer tests' copy task: 64 lines "s<TAB>s" of 2-5 letters a..h (ids 4..11 through the
+// tests' encode), the same every time.
+inline void write_copy_task_corpus(const std::string& path) {
+  std::ofstream corpus(path);
+  Rng rng(3);
+  for (int i = 0; i < 64; ++i) {
+    std::string s;
+    const int len = 2 + static_cast<int>(rng.uniform() * 4);
+    for (int j = 0; j < len; ++j)
+      s += static_cast<char>('a' + static_cast<int>(rng.uniform() * 8));
+    corpus << s << "\t" << s << "\n";
+  }
 }
 
 // A CPU tensor of uniform values in [lo, hi) from a fixed seed.

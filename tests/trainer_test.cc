@@ -12,6 +12,7 @@
 #include "seq2seq/manifest.h"
 #include "seq2seq/stop_signal.h"
 #include "seq2seq/train/trainer.h"
+#include "tests/test_util.h"
 
 namespace s2s {
 namespace {
@@ -34,15 +35,7 @@ class TrainerTest : public ::testing::Test {
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    std::ofstream corpus(dir_ / "train.tsv");
-    Rng rng(3);
-    for (int i = 0; i < 64; ++i) {  // copy task: the target is the source
-      std::string s;
-      const int len = 2 + static_cast<int>(rng.uniform() * 4);
-      for (int j = 0; j < len; ++j)
-        s += static_cast<char>('a' + static_cast<int>(rng.uniform() * 8));
-      corpus << s << "\t" << s << "\n";
-    }
+    testing::write_copy_task_corpus((dir_ / "train.tsv").string());
   }
   void TearDown() override { fs::remove_all(dir_); }
 
