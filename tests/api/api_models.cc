@@ -15,6 +15,7 @@
 
 #include "seq2seq/api/recipe.h"
 #include "seq2seq/api/training.h"
+#include "seq2seq/manifest.h"
 
 namespace fs = std::filesystem;
 
@@ -22,8 +23,23 @@ namespace s2s::test {
 
 namespace {
 
+// The models are trained once per build of the test binary: the cache folder is keyed by the
+// binary's checksum, so a change to the training code (which is linked into it) retrains them
+// instead of testing a model the old code made. Older builds' folders are removed.
 fs::path cache_root() {
-  return fs::path(S2S_TEST_CACHE_DIR);
+  static const fs::path root = [] {
+    char key[32];
+    std::snprintf(key, sizeof key, "build-%016llx",
+                  static_cast<unsigned long long>(file_checksum("/proc/self/exe")));
+    const fs::path base(S2S_TEST_CACHE_DIR), mine = base / key;
+    std::error_code error;
+    fs::create_directories(mine, error);
+    for (const auto& entry : fs::directory_iterator(base, error))
+      if (entry.path().filename().string().rfind("build-", 0) == 0 && entry.path() != mine)
+        fs::remove_all(entry.path(), error);  // best effort: a stale folder costs only disk
+    return mine;
+  }();
+  return root;
 }
 
 std::string read_text(const fs::path& path) {
