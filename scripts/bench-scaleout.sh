@@ -25,6 +25,10 @@ root=$PWD
 s2s=$root/${BUILD_DIR:-build}/s2s
 data=${DATA_DIR:-$root/recipes/de-en/data}
 vocab=${VOCAB-/work/runs/hour/vocab.model}
+if [[ -n $vocab && ! -f $vocab ]]; then
+  echo "bench-scaleout: no vocabulary $vocab; each run trains its own (set VOCAB to skip that)"
+  vocab=
+fi
 seconds=${SECONDS_PER_RUN:-45}
 configs=${CONFIGS:-threads2 workers2 threads1 sync2 async2}
 mflop=${MFLOP_PER_TOKEN:-51.3}

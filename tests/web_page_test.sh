@@ -62,6 +62,7 @@ browse runs '?tab=runs'
 check "runs: the page says charted" [ "$(dom runs "int('data-state=\"charted\"' in d)")" = 1 ]
 check "runs: a card per run (digits, squares)" [ "$(dom runs "len(re.findall(r'class=\"run\"', d))")" = 2 ]
 check "runs: digits' loss chart has its 8 points, its BLEU chart 4" [ "$(dom runs "' '.join(re.findall(r'data-points=\"(\d+)\"', d)[:2])")" = "8 4" ]
+check "runs: squares (no validation set) has an empty score chart" [ "$(dom runs "' '.join(re.findall(r'data-points=\"(\d+)\"', d)[2:4])")" = "3 0" ]
 browse runs_time '?tab=runs&axis=time'
 check "runs by training time: charted" [ "$(dom runs_time "int('data-state=\"charted\"' in d)")" = 1 ]
 

@@ -242,6 +242,9 @@ async function refreshRuns() {
       for (const chart of [entry.loss, entry.score])
         chart.options.scales.x.title.text = byTime ? 'training time (minutes)' : 'step';
       entry.score.options.scales.y.title.text = scoreName ? `validation ${scoreName}` : 'validation perplexity';
+      // An empty chart says nothing: say why (the recipe validates nothing, or not yet).
+      entry.score.options.plugins.title = {display: validation.length === 0, color: '#777',
+        text: 'no validation yet (data.valid and train.valid_every)'};
       entry.loss.update();
       entry.score.update();
       const last = log.records[log.records.length - 1];
