@@ -270,6 +270,19 @@ std::vector<int32_t> encode(const std::string& text) {
   return ids;
 }
 
+// The copy task's batches (tests/test_util.h writes the corpus at path).
+std::unique_ptr<data::Batcher> copy_task_batcher(const std::string& path, int64_t batch_tokens) {
+  data::BatcherOptions b;
+  b.batch_tokens = batch_tokens;
+  b.max_length = 10;
+  b.seed = 7;
+  b.pool_size = 32;
+  b.shuffle_buffer = 32;
+  return std::make_unique<data::Batcher>(
+      [path](int64_t) { return std::make_unique<data::ParallelCorpus>(std::vector{path}); }, encode,
+      encode, b);
+}
+
 TEST(AsyncTrainingTest, TwoReplicasReachTheCopyTasksTargetLoss) {
   // The copy task of trainer_test.cc, whose target is a loss under 1.0 within 400 updates.
   const fs::path dir = fs::temp_directory_path() / "s2s_async_test";
@@ -278,16 +291,7 @@ TEST(AsyncTrainingTest, TwoReplicasReachTheCopyTasksTargetLoss) {
   testing::write_copy_task_corpus((dir / "train.tsv").string());
   Model main = tiny_model(DType::f32, 0.0), r0 = tiny_model(DType::f32, 0.0),
         r1 = tiny_model(DType::f32, 0.0);
-  data::BatcherOptions b;
-  b.batch_tokens = 64;
-  b.max_length = 10;
-  b.seed = 7;
-  b.pool_size = 32;
-  b.shuffle_buffer = 32;
-  const std::string path = (dir / "train.tsv").string();
-  data::Batcher batcher(
-      [path](int64_t) { return std::make_unique<data::ParallelCorpus>(std::vector{path}); }, encode,
-      encode, b);
+  const auto batcher = copy_task_batcher((dir / "train.tsv").string(), 64);
   TrainerOptions t;
   t.max_steps = 400;
   t.schedule.learning_rate = 0.01;
@@ -302,7 +306,7 @@ TEST(AsyncTrainingTest, TwoReplicasReachTheCopyTasksTargetLoss) {
   TrainerHooks hooks;
   hooks.config_yaml = "model: {}\n";
   hooks.log = [&](const std::string& line) { lines.push_back(line); };
-  Trainer trainer(*main.encoder, *main.decoder, batcher, {}, t, hooks);
+  Trainer trainer(*main.encoder, *main.decoder, *batcher, {}, t, hooks);
   trainer.add_replica(*r0.encoder, *r0.decoder);
   trainer.add_replica(*r1.encoder, *r1.decoder);
   const TrainingSummary summary = trainer.run();
@@ -342,16 +346,7 @@ class WorkersTest : public ::testing::Test {
     std::vector<Model> copies;
     for (int w = 1; w < workers; ++w)
       copies.push_back(tiny_model(dtype, dropout));
-    data::BatcherOptions b;
-    b.batch_tokens = 96;
-    b.max_length = 10;
-    b.seed = 7;
-    b.pool_size = 32;
-    b.shuffle_buffer = 32;
-    const std::string path = (dir_ / "train.tsv").string();
-    data::Batcher batcher(
-        [path](int64_t) { return std::make_unique<data::ParallelCorpus>(std::vector{path}); },
-        encode, encode, b);
+    const auto batcher = copy_task_batcher((dir_ / "train.tsv").string(), 96);
     TrainerOptions t;
     t.max_steps = steps;
     t.schedule.learning_rate = 0.01;
@@ -364,7 +359,7 @@ class WorkersTest : public ::testing::Test {
     TrainerHooks hooks;
     hooks.config_yaml = "model: {}\n";
     hooks.log = [](const std::string&) {};
-    Trainer trainer(*main.encoder, *main.decoder, batcher, {}, t, hooks);
+    Trainer trainer(*main.encoder, *main.decoder, *batcher, {}, t, hooks);
     for (Model& c : copies)
       trainer.add_worker(*c.encoder, *c.decoder);
     if (resume) trainer.resume(trainer.latest_checkpoint());
@@ -420,20 +415,16 @@ TEST_F(WorkersTest, AResumedShardedRunEqualsTheUninterruptedOneWithDropout) {
 
 TEST_F(WorkersTest, WorkersAreRefusedWithAsyncReplicas) {
   Model main = tiny_model(DType::f32, 0.0);
-  data::BatcherOptions b;
-  const std::string path = (dir_ / "train.tsv").string();
-  data::Batcher batcher(
-      [path](int64_t) { return std::make_unique<data::ParallelCorpus>(std::vector{path}); }, encode,
-      encode, b);
+  const auto batcher = copy_task_batcher((dir_ / "train.tsv").string(), 64);
   TrainerOptions t;
   t.max_steps = 1;
   t.workers = 2;
   t.parallel.mode = ParallelMode::async;
   t.output_dir = (dir_ / "out").string();
-  EXPECT_THROW(Trainer(*main.encoder, *main.decoder, batcher, {}, t, {}), ConfigError);
+  EXPECT_THROW(Trainer(*main.encoder, *main.decoder, *batcher, {}, t, {}), ConfigError);
   t.parallel.mode = ParallelMode::none;
   t.workers = 0;
-  EXPECT_THROW(Trainer(*main.encoder, *main.decoder, batcher, {}, t, {}), ConfigError);
+  EXPECT_THROW(Trainer(*main.encoder, *main.decoder, *batcher, {}, t, {}), ConfigError);
 }
 
 }  // namespace

@@ -134,7 +134,8 @@ RunLog read_run_log(const std::string& run_dir) {
       record.step = integer_field(object, "step");
       record.epoch = integer_field(object, "epoch");
       record.time = number_field(object, "time");
-      record.elapsed = offset + number_field(object, "elapsed");
+      const double segment_elapsed = number_field(object, "elapsed");
+      record.elapsed = offset + segment_elapsed;
       record.loss = number_field(object, "loss");
       record.perplexity = number_field(object, "perplexity");
       record.tokens_per_second = number_field(object, "tokens_per_second");
@@ -153,7 +154,7 @@ RunLog read_run_log(const std::string& run_dir) {
         offset = 0;
         for (const RunLogRecord& r : log.records)
           offset = std::max(offset, r.elapsed);
-        record.elapsed = offset + number_field(object, "elapsed");
+        record.elapsed = offset + segment_elapsed;
       }
       log.records.push_back(std::move(record));
     } catch (const InputError& e) {
@@ -163,16 +164,34 @@ RunLog read_run_log(const std::string& run_dir) {
   return log;
 }
 
-std::vector<RunInfo> list_runs(const std::string& dir) {
+std::vector<std::string> find_runs(const std::string& dir) {
   std::error_code error;
   if (!fs::is_directory(dir, error)) throw InputError("--runs: '" + dir + "' is not a folder");
-  std::vector<RunInfo> runs;
+  std::vector<std::string> names;
   auto add = [&](const fs::path& folder) {
     if (!fs::is_regular_file(folder / kRunLogFile, error)) return;
-    RunInfo info;
     const fs::path relative = folder.lexically_relative(dir);
-    info.name = relative.empty() ? "." : relative.generic_string();
+    names.push_back(relative.empty() ? "." : relative.generic_string());
+  };
+  add(fs::path(dir));
+  for (auto it = fs::recursive_directory_iterator(dir, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it.depth() >= 2) it.disable_recursion_pending();
+    // A run's own subfolders (model/, checkpoints/) are not runs, and hold no log.jsonl.
+    if (it->is_directory(error)) add(it->path());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<RunInfo> list_runs(const std::string& dir) {
+  std::vector<RunInfo> runs;
+  for (const std::string& name : find_runs(dir)) {
+    RunInfo info;
+    info.name = name;
+    const fs::path folder = fs::path(dir) / name;
     info.path = folder.string();
+    std::error_code error;
     info.has_model = fs::is_regular_file(folder / "model" / "model.safetensors", error);
     const auto written = fs::last_write_time(folder / kRunLogFile, error);
     if (!error)
@@ -194,16 +213,7 @@ std::vector<RunInfo> list_runs(const std::string& dir) {
       // Listed without figures; reading its log names the fault.
     }
     runs.push_back(std::move(info));
-  };
-  add(fs::path(dir));
-  for (auto it = fs::recursive_directory_iterator(dir, error);
-       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (it.depth() >= 2) it.disable_recursion_pending();
-    // A run's own subfolders (model/, checkpoints/) are not runs, and hold no log.jsonl.
-    if (it->is_directory(error)) add(it->path());
   }
-  std::sort(runs.begin(), runs.end(),
-            [](const RunInfo& a, const RunInfo& b) { return a.name < b.name; });
   return runs;
 }
 

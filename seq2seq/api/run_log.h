@@ -72,9 +72,12 @@ struct RunInfo {
   std::string score_name;
 };
 
-// Every run folder (one holding log.jsonl) in dir and up to two levels below it, sorted by name.
-// A log that does not read is listed without its figures (the page should still show the
-// others). A missing dir throws InputError.
+// The names (paths relative to dir, "." for dir itself) of every run folder — one holding
+// log.jsonl — in dir and up to two levels below it, sorted. A missing dir throws InputError.
+std::vector<std::string> find_runs(const std::string& dir);
+
+// find_runs with each run's figures from its log. A log that does not read is listed without
+// them (the page should still show the others).
 std::vector<RunInfo> list_runs(const std::string& dir);
 
 }  // namespace s2s::api

@@ -105,24 +105,18 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
     throw ConfigError("data.train is not set: name the training corpus in the recipe");
   // Every train.* value is checked now, before anything is written.
   TrainerOptions trainer_opts = trainer_options(config, output);
+  check_trainer_options(trainer_opts);
   const ParallelMode mode = trainer_opts.parallel.mode;
   const int replicas = replica_count(config, mode);
   // N replica threads share the math threads, so that they do not oversubscribe the cores (and
   // single-threaded OpenBLAS calls run in the calling thread, never queued on a shared pool).
   // Likewise N workers: each computes its shard with train.threads / N math threads.
   const int workers = trainer_opts.workers;  // 0 resolved by trainer_options
-  if (workers < 1 || workers > 64)
-    throw ConfigError("train.workers must be 0 (one a math thread) or 1 to 64, got " +
-                      std::to_string(workers));
-  if (workers > 1 && mode == ParallelMode::async)
-    throw ConfigError(
-        "train.workers splits one update's batches; async replicas have no one "
-        "update: use train.parallel.replicas");
   if (task == "caption" && workers != 1)
     throw ConfigError(
         "train.workers must be 1 for captions: a shard's batch norm statistics "
         "would differ from the whole batch's");
-  set_num_threads(std::max(1, config.get<int>("train.threads") / replicas / std::max(1, workers)));
+  set_num_threads(std::max(1, config.get<int>("train.threads") / replicas / workers));
   Device device = Device::parse(config.get<std::string>("train.device"));
   if (mode == ParallelMode::sync) {
     comm = sync_communicator(config, device);

@@ -569,15 +569,18 @@ HttpResponse Service::models_list() const {
   return json_response(200, {{"models", list}, {"runs", !options_.runs_dir.empty()}});
 }
 
-HttpResponse Service::runs_list() const {
-  json runs = json::array();
-  std::vector<api::RunInfo> found;
+template <typename Result>
+Result Service::runs_folder(Result (*read)(const std::string&)) const {
   try {
-    found = api::list_runs(options_.runs_dir);
+    return read(options_.runs_dir);
   } catch (const InputError& e) {
     throw HttpError(500, e.what());  // the runs folder went away under the server
   }
-  for (const api::RunInfo& r : found)
+}
+
+HttpResponse Service::runs_list() const {
+  json runs = json::array();
+  for (const api::RunInfo& r : runs_folder(&api::list_runs))
     runs.push_back({{"name", r.name},
                     {"task", r.task},
                     {"step", r.step},
@@ -592,13 +595,14 @@ HttpResponse Service::run_log(const HttpRequest& request) const {
   const auto it = request.query.find("run");
   if (it == request.query.end() || it->second.empty())
     throw HttpError(400, "\"run\" is required (a name from GET /v1/runs)");
-  // Only a run the listing shows: a name is never used as a path of its own.
-  for (const api::RunInfo& r : api::list_runs(options_.runs_dir)) {
-    if (r.name != it->second) continue;
+  // Only a run the listing shows: a name is never used as a path of its own. Found by name
+  // alone: the other runs' logs are not read for it.
+  for (const std::string& name : runs_folder(&api::find_runs)) {
+    if (name != it->second) continue;
     json records = json::array();
     api::RunLog log;
     try {
-      log = api::read_run_log(r.path);
+      log = api::read_run_log((fs::path(options_.runs_dir) / name).string());
     } catch (const InputError& e) {
       throw HttpError(500, e.what());  // the run's own log is damaged, not the request
     }
@@ -617,7 +621,7 @@ HttpResponse Service::run_log(const HttpRequest& request) const {
       }
       records.push_back(entry);
     }
-    return json_response(200, {{"run", r.name}, {"task", r.task}, {"records", records}});
+    return json_response(200, {{"run", name}, {"task", log.task}, {"records", records}});
   }
   throw HttpError(404, "no run named \"" + it->second + "\" under the runs folder");
 }

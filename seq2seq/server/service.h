@@ -85,6 +85,9 @@ class Service {
   HttpResponse reply(const HttpRequest& request);
   HttpResponse models_list() const;
   HttpResponse runs_list() const;
+  // read(--runs folder), its InputError (the folder went away) a 500.
+  template <typename Result>
+  Result runs_folder(Result (*read)(const std::string&)) const;
   HttpResponse run_log(const HttpRequest& request) const;
   Clock::time_point deadline_of(int64_t deadline_ms) const;
 

@@ -76,6 +76,31 @@ const char* stop_reason_name(StopReason reason) {
   return "?";
 }
 
+void check_trainer_options(const TrainerOptions& options) {
+  S2S_CHECK_AS(ConfigError, !options.output_dir.empty(), "train: an output folder is required");
+  S2S_CHECK_AS(ConfigError,
+               options.max_steps > 0 || options.max_epochs > 0 || options.max_minutes > 0,
+               "train: set train.max_steps, train.max_epochs or train.max_minutes (all are 0: it "
+               "would never stop)");
+  S2S_CHECK_AS(ConfigError, options.parallel.accumulate >= 1,
+               "train.parallel.accumulate must be at least 1, got ", options.parallel.accumulate);
+  S2S_CHECK_AS(ConfigError,
+               options.parallel.mode != ParallelMode::async || options.parallel.accumulate == 1,
+               "train.parallel.accumulate applies to modes none and sync, not async");
+  S2S_CHECK_AS(ConfigError, options.parallel.timeout > 0,
+               "train.parallel.timeout must be positive, got ", options.parallel.timeout);
+  S2S_CHECK_AS(ConfigError, options.workers >= 1 && options.workers <= 64,
+               "train.workers must be 0 (one a math thread) or 1 to 64, got ", options.workers);
+  S2S_CHECK_AS(ConfigError, options.workers == 1 || options.parallel.mode != ParallelMode::async,
+               "train.workers splits one update's batches; async replicas have no one update: "
+               "use train.parallel.replicas");
+  S2S_CHECK_AS(ConfigError, options.ema_decay >= 0 && options.ema_decay < 1,
+               "train.ema_decay must be in [0, 1), got ", options.ema_decay);
+  S2S_CHECK_AS(ConfigError, options.ema_decay == 0 || options.parallel.mode != ParallelMode::async,
+               "train.ema_decay averages one model's weights; async replicas have no one model: "
+               "use mode none or sync");
+}
+
 Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
                  std::vector<data::Batch> valid, TrainerOptions options, TrainerHooks hooks)
     : encoder_(encoder),
@@ -92,11 +117,7 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
       rng_(options_.seed),
       dtype_(params_.front()->value.dtype()),
       device_(params_.front()->value.device()) {
-  S2S_CHECK_AS(ConfigError, !options_.output_dir.empty(), "train: an output folder is required");
-  S2S_CHECK_AS(ConfigError,
-               options_.max_steps > 0 || options_.max_epochs > 0 || options_.max_minutes > 0,
-               "train: set train.max_steps, train.max_epochs or train.max_minutes (all are 0: it "
-               "would never stop)");
+  check_trainer_options(options_);
   S2S_CHECK_AS(ConfigError,
                options_.valid_metric == "perplexity" ||
                    options_.valid_metric == hooks_.validation_score_name,
@@ -104,24 +125,6 @@ Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
                options_.valid_metric, "'");
   S2S_CHECK_AS(ConfigError, options_.valid_metric == "perplexity" || hooks_.validation_score,
                "train.valid_metric is ", options_.valid_metric, " but no dev set can be decoded");
-  S2S_CHECK_AS(ConfigError, options_.parallel.accumulate >= 1,
-               "train.parallel.accumulate must be at least 1, got ", options_.parallel.accumulate);
-  S2S_CHECK_AS(ConfigError,
-               options_.parallel.mode != ParallelMode::async || options_.parallel.accumulate == 1,
-               "train.parallel.accumulate applies to modes none and sync, not async");
-  S2S_CHECK_AS(ConfigError, options_.parallel.timeout > 0,
-               "train.parallel.timeout must be positive, got ", options_.parallel.timeout);
-  S2S_CHECK_AS(ConfigError, options_.workers >= 1 && options_.workers <= 64,
-               "train.workers must be 1 to 64, got ", options_.workers);
-  S2S_CHECK_AS(ConfigError, options_.workers == 1 || options_.parallel.mode != ParallelMode::async,
-               "train.workers splits one update's batches; async replicas have no one update: "
-               "use train.parallel.replicas");
-  S2S_CHECK_AS(ConfigError, options_.ema_decay >= 0 && options_.ema_decay < 1,
-               "train.ema_decay must be in [0, 1), got ", options_.ema_decay);
-  S2S_CHECK_AS(ConfigError,
-               options_.ema_decay == 0 || options_.parallel.mode != ParallelMode::async,
-               "train.ema_decay averages one model's weights; async replicas have no one model: "
-               "use mode none or sync");
   encoder_params_ = encoder.parameters();
   decoder_params_ = decoder.parameters();
   if (options_.ema_decay > 0)
@@ -349,7 +352,7 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
     const BatchLoss sums = sharded_forward_backward(xent);
     loss = sums.loss, nll = sums.nll, tokens = sums.tokens;
   }
-  for (size_t i = 0; i < batches_.size() && workers_.empty(); ++i) {
+  for (size_t i = 0; workers_.empty() && i < batches_.size(); ++i) {  // one thread, whole batches
     const data::Batch& batch = batches_[i];
     Rng keyed = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
     Rng* rng = per_update == 1 ? &rng_ : &keyed;
@@ -419,22 +422,24 @@ Trainer::BatchLoss Trainer::sharded_forward_backward(const ops::XentOptions& xen
     for (size_t i = 0; i < params_.size(); ++i)
       w->params[i]->value = params_[i]->value;
   }
-  if (batches_.empty())  // a sync rank without a batch this update sends zeros
-    for (const std::unique_ptr<Worker>& w : workers_)
-      for (Parameter* p : w->params)
-        p->grad.zero();
   BatchLoss total;
   std::vector<BatchLoss> losses(workers_.size() + 1);
   std::vector<std::exception_ptr> errors(workers_.size() + 1);
+  // A copy's gradients are zeroed when it first computes in this update, on its own thread (the
+  // zeroing runs in parallel too); a copy that got no shard (a batch of fewer sentences than
+  // workers, a sync rank without a batch) is left out of the sum.
+  std::vector<char> computed(workers_.size(), 0);
   for (size_t i = 0; i < batches_.size(); ++i) {
     const std::vector<data::Batch> shards =
         data::split_batch(batches_[i], static_cast<int>(workers_.size()) + 1);
     const Rng batch_rng = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
     auto run_shard = [&](size_t k) {
       try {
-        if (i == 0 && k > 0)
+        if (k > 0 && !computed[k - 1]) {
           for (Parameter* p : workers_[k - 1]->params)
-            p->grad.zero();  // on the worker's thread: the zeroing runs in parallel too
+            p->grad.zero();
+          computed[k - 1] = 1;
+        }
         Rng rng = batch_rng.split(k);
         Encoder& encoder = k == 0 ? encoder_ : workers_[k - 1]->encoder;
         Decoder& decoder = k == 0 ? decoder_ : workers_[k - 1]->decoder;
@@ -452,15 +457,11 @@ Trainer::BatchLoss Trainer::sharded_forward_backward(const ops::XentOptions& xen
       t.join();
     for (const std::exception_ptr& e : errors)
       if (e) std::rethrow_exception(e);
-    // A batch of fewer sentences than workers leaves the last copies idle: zero their gradients.
-    for (size_t k = std::max<size_t>(shards.size(), 1); i == 0 && k <= workers_.size(); ++k)
-      for (Parameter* p : workers_[k - 1]->params)
-        p->grad.zero();
   }
   // Sum in a fixed order (worker 1, 2, ... into the model's), so the update is deterministic.
-  for (const std::unique_ptr<Worker>& w : workers_)
-    for (size_t i = 0; i < params_.size(); ++i)
-      if (params_[i]->trainable) ops::axpy(1.0, w->params[i]->grad, params_[i]->grad);
+  for (size_t w = 0; w < workers_.size(); ++w)
+    for (size_t i = 0; computed[w] && i < params_.size(); ++i)
+      if (params_[i]->trainable) ops::axpy(1.0, workers_[w]->params[i]->grad, params_[i]->grad);
   for (const BatchLoss& l : losses)
     total.loss += l.loss, total.nll += l.nll, total.tokens += l.tokens;
   return total;

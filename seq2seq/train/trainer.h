@@ -92,6 +92,10 @@ struct TrainerOptions {
   ParallelOptions parallel;  // none: one process, one model
 };
 
+// The options' own mistakes (a range, a combination), each a ConfigError naming its key; the
+// constructor calls it, and a caller may call it first, before it writes anything.
+void check_trainer_options(const TrainerOptions& options);
+
 // One log record of a run: what a log line says, as numbers a caller can plot or store. Every
 // line the trainer logs is one record (kind message for the rest: resumed, run summaries).
 struct TrainLogRecord {

@@ -138,6 +138,7 @@ TEST(RunLogTest, RunsAreFoundUnderAFolderWithTheirFigures) {
   write_text(dir + "/broken/log.jsonl", "garbage\n{}\n");
   fs::create_directories(dir + "/not_a_run");
 
+  EXPECT_EQ(find_runs(dir), (std::vector<std::string>{"a", "broken", "group/b"}));
   const std::vector<RunInfo> runs = list_runs(dir);
   ASSERT_EQ(runs.size(), 3u);
   EXPECT_EQ(runs[0].name, "a");
