@@ -595,6 +595,61 @@ TEST_F(BatcherTest, EncoderErrorsReachTheCaller) {
   EXPECT_THROW(batcher.next(b), InputError);
 }
 
+TEST(OversampleRule, MatchesOnlyWhenEveryConditionHolds) {
+  OversampleRule rule;
+  rule.times = 3;
+  rule.min_source_words = 3;
+  rule.source_ends_with = {".", "?", "!"};
+  EXPECT_TRUE(rule.matches("Das ist gut."));
+  EXPECT_TRUE(rule.matches("Ist das  gut ?  "));  // trailing spaces ignored, any spacing
+  EXPECT_FALSE(rule.matches("Sehr gut."));        // two words
+  EXPECT_FALSE(rule.matches("das ist gut"));      // no ending
+  EXPECT_FALSE(rule.matches(""));
+  rule.source_ends_with.clear();
+  EXPECT_TRUE(rule.matches("das ist gut"));
+  rule.min_source_words = 0;
+  EXPECT_TRUE(rule.matches(""));
+  rule.times = 1;  // off
+  EXPECT_FALSE(rule.matches("Das ist gut."));
+}
+
+TEST_F(BatcherTest, OversampledPairsComeTimesPerEpochScatteredAndResumeExactly) {
+  const std::string path = write("c.tsv", synthetic_tsv(300));
+  BatcherOptions o = small_options();
+  o.oversample.times = 3;
+  o.oversample.min_source_words = 10;  // sources of 10..13 tokens: i with 7i mod 13 >= 9
+  Batcher batcher = make(path, o);
+  const Fingerprint first = epoch(batcher, 0);
+  std::vector<int> count(300, 0);
+  for (uint64_t i : all_indices(first))
+    ++count[i];
+  int matching = 0;
+  for (int i = 0; i < 300; ++i) {
+    const bool long_source = 1 + (7 * i) % 13 >= 10;
+    matching += long_source;
+    EXPECT_EQ(count[i], long_source ? 3 : 1) << "line " << i;
+  }
+  EXPECT_GT(matching, 0);
+  EXPECT_EQ(batcher.stats().oversampled, static_cast<uint64_t>(2 * matching));
+  EXPECT_EQ(batcher.stats().examples, static_cast<uint64_t>(300 + 2 * matching));
+  // The copies of one pair do not travel together: most land in different batches.
+  int together = 0;
+  for (const auto& [indices, ids] : first)
+    for (size_t a = 0; a < indices.size(); ++a)
+      for (size_t b = a + 1; b < indices.size(); ++b)
+        together += indices[a] == indices[b];
+  EXPECT_LT(together, matching);
+  // Resume in the middle equals the uninterrupted epoch.
+  Batcher resumed = make(path, o);
+  resumed.restore({0, static_cast<int64_t>(first.size() / 2)});
+  EXPECT_EQ(rest(resumed), Fingerprint(first.begin() + first.size() / 2, first.end()));
+  // Validation (in order) never repeats a pair.
+  BatcherOptions in_order = o;
+  in_order.in_order = true;
+  Batcher valid = make(path, in_order);
+  EXPECT_EQ(all_indices(epoch(valid, 0)).size(), 300u);
+}
+
 TEST_F(BatcherTest, RejectsBadOptions) {
   const std::string path = write("c.tsv", "");
   auto with = [&](auto change) {
@@ -613,6 +668,10 @@ TEST_F(BatcherTest, RejectsBadOptions) {
   EXPECT_THROW(with([](BatcherOptions& o) { o.threads = 0; })(), ConfigError);
   EXPECT_THROW(with([](BatcherOptions& o) { o.batch_tokens = 50; })(), ConfigError);  // < 101
   EXPECT_NO_THROW(with([](BatcherOptions& o) { o.batch_tokens = 101; })());
+  EXPECT_THROW(with([](BatcherOptions& o) { o.oversample.times = 0; })(), ConfigError);
+  EXPECT_THROW(with([](BatcherOptions& o) { o.oversample.min_source_words = -1; })(), ConfigError);
+  EXPECT_THROW(with([](BatcherOptions& o) { o.oversample.source_ends_with = {""}; })(),
+               ConfigError);
   EXPECT_THROW(Batcher(nullptr, encode_ids, encode_ids), InvalidArgument);
 }
 

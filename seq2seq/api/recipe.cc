@@ -25,6 +25,10 @@ data:
   shuffle_buffer: 100000  # examples shuffled together while streaming
   pool_size: 20000        # examples sorted by length together before batching
   threads: 1              # threads encoding text to pieces
+  oversample:             # translate: pairs matching every condition are repeated each epoch
+    times: 1              # copies per epoch (1 = off)
+    min_source_words: 0   # source has at least this many space-separated words (0 = any)
+    source_ends_with: []  # source ends with one of these strings, e.g. [".", "?", "!"] ([] = any)
 vocab:
   model: ""               # an existing SentencePiece model to use instead of training one
   size: 8000              # pieces, special ones included
@@ -262,6 +266,10 @@ data::BatcherOptions batcher_options(const Config& c) {
   b.shuffle_buffer = c.get<int64_t>("data.shuffle_buffer");
   b.pool_size = c.get<int64_t>("data.pool_size");
   b.threads = c.get<int>("data.threads");
+  b.oversample.times = c.get<int64_t>("data.oversample.times");
+  b.oversample.min_source_words = c.get<int64_t>("data.oversample.min_source_words");
+  b.oversample.source_ends_with =
+      c.get<std::vector<std::string>>("data.oversample.source_ends_with");
   b.seed = static_cast<uint64_t>(c.get<int64_t>("train.seed"));
   b.ids = {Vocab::kPad, Vocab::kBos, Vocab::kEos};
   return b;

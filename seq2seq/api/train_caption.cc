@@ -91,6 +91,10 @@ TrainingSummary train_caption(Config& config, const RunContext& context) {
   auto encode_caption = [vocab](const std::string& text) { return vocab->encode(text); };
 
   const data::BatcherOptions batching = batcher_options(config);
+  if (batching.oversample.times > 1)
+    throw ConfigError(
+        "data.oversample: the rule reads source text, which the caption task "
+        "does not have (set data.oversample.times to 1)");
   const std::vector<std::string> train_pairs = {train_split.pairs_path};
   data::Batcher train(
       [train_pairs](int64_t) { return std::make_unique<data::ParallelCorpus>(train_pairs); },

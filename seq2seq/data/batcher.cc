@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <string_view>
 #include <thread>
 
 #include "seq2seq/error.h"
@@ -24,6 +25,11 @@ void check_options(const BatcherOptions& o) {
   if (o.shuffle_buffer <= 0) fail("shuffle_buffer must be positive");
   if (o.pool_size <= 0) fail("pool_size must be positive");
   if (o.threads <= 0) fail("threads must be positive");
+  if (o.oversample.times < 1) fail("oversample.times must be >= 1 (1: off)");
+  if (o.oversample.times > 1000) fail("oversample.times must be at most 1000");
+  if (o.oversample.min_source_words < 0) fail("oversample.min_source_words must be >= 0");
+  for (const std::string& end : o.oversample.source_ends_with)
+    if (end.empty()) fail("oversample.source_ends_with holds an empty string");
   if (!o.in_order && o.max_length > 0 && o.batch_tokens < o.max_length + 1)
     fail("batch_tokens (" + std::to_string(o.batch_tokens) +
          ") cannot hold one example of max_length (" + std::to_string(o.max_length) +
@@ -31,6 +37,30 @@ void check_options(const BatcherOptions& o) {
 }
 
 }  // namespace
+
+bool OversampleRule::matches(const std::string& source) const {
+  if (times <= 1) return false;
+  size_t end = source.size();
+  while (end > 0 && source[end - 1] == ' ')
+    --end;
+  if (!source_ends_with.empty()) {
+    const std::string_view text(source.data(), end);
+    if (std::none_of(source_ends_with.begin(), source_ends_with.end(),
+                     [&](const std::string& suffix) { return text.ends_with(suffix); }))
+      return false;
+  }
+  if (min_source_words > 0) {
+    int64_t words = 0;
+    bool in_word = false;
+    for (size_t i = 0; i < end && words < min_source_words; ++i) {
+      const bool space = source[i] == ' ' || source[i] == '\t';
+      if (!space && !in_word) ++words;
+      in_word = !space;
+    }
+    if (words < min_source_words) return false;
+  }
+  return true;
+}
 
 Batcher::Batcher(CorpusFactory corpus, EncodeFn encode_source, EncodeFn encode_target,
                  BatcherOptions options)
@@ -84,6 +114,10 @@ bool Batcher::read_block() {
   if (n == 0) return false;
 
   std::vector<Example> encoded(n);
+  std::vector<int64_t> copies(n, 1);
+  if (!options_.in_order)
+    for (size_t i = 0; i < n; ++i)
+      if (options_.oversample.matches(pairs[i].source)) copies[i] = options_.oversample.times;
   std::vector<std::exception_ptr> errors(threads);
   auto work = [&](size_t worker) {
     try {
@@ -111,7 +145,8 @@ bool Batcher::read_block() {
     if (e) std::rethrow_exception(e);
 
   const size_t max_length = static_cast<size_t>(options_.max_length);
-  for (Example& e : encoded) {
+  for (size_t i = 0; i < n; ++i) {
+    Example& e = encoded[i];
     if (!options_.in_order) {
       if (max_length > 0 && (e.source.size() > max_length || e.target.size() > max_length)) {
         ++stats_.too_long;
@@ -121,6 +156,12 @@ bool Batcher::read_block() {
         ++stats_.empty_source;
         continue;
       }
+    }
+    // Copies follow each other in the stream; the shuffle buffer scatters them.
+    for (int64_t copy = 1; copy < copies[i]; ++copy) {
+      incoming_.push_back(e);
+      ++stats_.examples;
+      ++stats_.oversampled;
     }
     ++stats_.examples;
     incoming_.push_back(std::move(e));

@@ -19,6 +19,19 @@
 
 namespace s2s::data {
 
+// Pairs that match every condition given are repeated `times` times in each epoch (the copies
+// go through the same shuffle, so they land in different batches). For a corpus whose examples
+// are mostly of another shape than the test data, e.g. dictionary phrases next to sentences.
+struct OversampleRule {
+  int64_t times = 1;  // 1: off
+  // The source has at least this many space-separated words (0: any).
+  int64_t min_source_words = 0;
+  // The source, trailing spaces ignored, ends with one of these strings (empty: any).
+  std::vector<std::string> source_ends_with;
+
+  bool matches(const std::string& source) const;
+};
+
 struct BatcherOptions {
   // Budget of padded tokens per batch: max(S, U) * B <= batch_tokens, U = longest target + 1.
   // Counting padding on the longer side bounds the activation memory of encoder and decoder
@@ -49,6 +62,8 @@ struct BatcherOptions {
   int threads = 1;
   // Special ids placed by make_batch. Default pad 0, bos 2, eos 3.
   SpecialIds ids;
+  // Training only (ignored in in_order mode): which pairs are repeated. Default off.
+  OversampleRule oversample;
 };
 
 // Opens the corpus for an epoch (each epoch and each restore re-reads it from the start); the
@@ -61,6 +76,7 @@ struct BatcherStats {
   uint64_t examples = 0;      // examples that passed the filters this epoch
   uint64_t too_long = 0;      // dropped: longer than max_length
   uint64_t empty_source = 0;  // dropped: source encoded to no tokens
+  uint64_t oversampled = 0;   // of the examples: extra copies made by the oversample rule
 };
 
 class Batcher {
