@@ -12,6 +12,7 @@
 
 #include "beam_search/greedy.h"
 #include "seq2seq/error.h"
+#include "seq2seq/parallel_for.h"
 #include "seq2seq/profiler.h"
 
 namespace s2s {
@@ -179,7 +180,8 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
   std::vector<int32_t> previous(batch, o.bos_id);
   const Device device = models[0].memory->vectors.device();
 
-  std::vector<Candidate> group, row_best;
+  std::vector<std::pair<int64_t, int64_t>> spans;  // per sentence, its rows [begin, end)
+  std::vector<std::vector<Candidate>> groups;      // per sentence, its best candidates
   while (!rows.empty()) {
     const int64_t n = static_cast<int64_t>(rows.size());
     Tensor prev = Tensor::from_vector<int32_t>(previous, {n});
@@ -252,29 +254,54 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
                         (i < att_width ? attention_row(c.row, att_width, i) : 0.0);
     };
 
+    // The rows of each sentence, and its best 2K candidates: sentences in parallel, since this
+    // V-wide scan of every row is most of the selection's time; each writes only its own group
+    // and its own pruned[sentence], so the result does not depend on the threads. The
+    // bookkeeping below then runs in sentence order.
+    const int take = 2 * k;
+    spans.clear();
     for (int64_t begin = 0; begin < n;) {
-      const int32_t sentence = rows[begin].sentence;
       int64_t end = begin;
-      while (end < n && rows[end].sentence == sentence)
+      while (end < n && rows[end].sentence == rows[begin].sentence)
         ++end;
-      const bool force_eos = rows[begin].length >= limit[sentence];
-      const int take = 2 * k;
-      group.clear();
-      for (int64_t r = begin; r < end; ++r) {
-        const int32_t rank = static_cast<int32_t>(r - begin);
-        if (log_probs.dtype() == DType::f32)
-          row_candidates(log_probs.data<float>() + r * vocab, vocab, rows[r], rank,
-                         static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group,
-                         pruned[sentence]);
-        else
-          row_candidates(log_probs.data<double>() + r * vocab, vocab, rows[r], rank,
-                         static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group,
-                         pruned[sentence]);
+      spans.emplace_back(begin, end);
+      begin = end;
+    }
+    if (groups.size() < spans.size()) groups.resize(spans.size());
+    const int64_t spans_count = static_cast<int64_t>(spans.size());
+    parallel_for(spans_count, 2, [&](int64_t first, int64_t last) {
+      std::vector<Candidate> row_best;
+      for (int64_t g = first; g < last; ++g) {
+        const auto [begin, end] = spans[g];
+        const int32_t sentence = rows[begin].sentence;
+        const bool force_eos = rows[begin].length >= limit[sentence];
+        std::vector<Candidate>& group = groups[g];
+        group.clear();
+        for (int64_t r = begin; r < end; ++r) {
+          const int32_t rank = static_cast<int32_t>(r - begin);
+          if (log_probs.dtype() == DType::f32)
+            row_candidates(log_probs.data<float>() + r * vocab, vocab, rows[r], rank,
+                           static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group,
+                           pruned[sentence]);
+          else
+            row_candidates(log_probs.data<double>() + r * vocab, vocab, rows[r], rank,
+                           static_cast<int32_t>(r), take, force_eos, constraint, o, row_best, group,
+                           pruned[sentence]);
+        }
+        const size_t keep = std::min<size_t>(group.size(), static_cast<size_t>(take));
+        std::partial_sort(group.begin(), group.begin() + keep, group.end(), better);
+        for (size_t i = keep; i < group.size(); ++i)
+          pruned[sentence] = std::max(pruned[sentence], group[i].log_prob);
+        group.resize(keep);
       }
-      const size_t keep = std::min<size_t>(group.size(), static_cast<size_t>(take));
-      std::partial_sort(group.begin(), group.begin() + keep, group.end(), better);
-      for (size_t i = keep; i < group.size(); ++i)
-        pruned[sentence] = std::max(pruned[sentence], group[i].log_prob);
+    });
+
+    for (int64_t g = 0; g < spans_count; ++g) {
+      const auto [begin, end] = spans[g];
+      const int32_t sentence = rows[begin].sentence;
+      const bool force_eos = rows[begin].length >= limit[sentence];
+      const std::vector<Candidate>& group = groups[g];
+      const size_t keep = group.size();
 
       std::vector<Final>& done = finals[sentence];
       const size_t first_new = next_rows.size();
@@ -338,7 +365,6 @@ std::vector<std::vector<Hypothesis>> beam_search(std::span<const SearchModel> mo
         next_tokens.resize(first_new);
         if (o.coverage_penalty > 0) next_coverage.resize(first_new * source_width);
       }
-      begin = end;
     }
     selecting.reset();
     if (next_rows.empty()) break;
