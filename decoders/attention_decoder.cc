@@ -300,7 +300,7 @@ Tensor AttentionDecoder::run_forward(const Memory& memory, const Tensor& target_
 
   // Layer 0's embedding projection for every position at once.
   Tensor g0_all = rows(k.gates[0]);
-  ops::gemm(rows(k.embedded), false, layers_[0].w_ih.value, true, g0_all);
+  weight_product(rows(k.embedded), layers_[0].w_ih, g0_all);
 
   Attention::Prepared prepared;
   if (record)
@@ -315,7 +315,7 @@ Tensor AttentionDecoder::run_forward(const Memory& memory, const Tensor& target_
       Tensor g = k.gates[l].select(t);
       const Tensor h_prev = k.h[l].select(t), c_prev = k.c[l].select(t);
       if (l == 0) {
-        if (o.input_feeding) ops::gemm(k.feed.select(t), false, p.w_feed.value, true, g, 1, 1);
+        if (o.input_feeding) weight_product(k.feed.select(t), p.w_feed, g, 1.0);
       } else {
         Tensor x = k.h[l - 1].select(t + 1);
         if (drop) {
@@ -323,9 +323,9 @@ Tensor AttentionDecoder::run_forward(const Memory& memory, const Tensor& target_
           ops::dropout_fwd(x, o.dropout, *rng, mask, kept);
           x = kept;
         }
-        ops::gemm(x, false, p.w_ih.value, true, g);
+        weight_product(x, p.w_ih, g);
       }
-      ops::gemm(h_prev, false, p.w_hh.value, true, g, 1, 1);
+      weight_product(h_prev, p.w_hh, g, 1.0);
       Tensor c_new = k.c[l].select(t + 1), h_new = k.h[l].select(t + 1);
       ops::lstm_cell_fwd(g, p.b.value, c_prev, h_prev, no_mask, c_new, h_new);
     }
@@ -335,8 +335,8 @@ Tensor AttentionDecoder::run_forward(const Memory& memory, const Tensor& target_
     Tensor ctx = k.context.select(t);
     ctx.copy_from(att.context);
     Tensor a = k.attentional.select(t);
-    ops::gemm(ctx, false, w_context_.value, true, a);
-    ops::gemm(top, false, w_hidden_.value, true, a, 1, 1);
+    weight_product(ctx, w_context_, a);
+    weight_product(top, w_hidden_, a, 1.0);
     ops::tanh_fwd(a, a);
     if (t + 1 < u) {
       Tensor next_feed = k.feed.select(t + 1);
@@ -501,9 +501,9 @@ Tensor AttentionDecoder::step(DecoderState& base, const Tensor& previous, Tensor
   for (int l = 0; l < o.num_layers; ++l) {
     LayerParams& p = layers_[l];
     Tensor g = Tensor::empty({n, kGates * h}, o.dtype, o.device);
-    ops::gemm(x, false, p.w_ih.value, true, g);
-    if (l == 0 && o.input_feeding) ops::gemm(state.feed, false, p.w_feed.value, true, g, 1, 1);
-    ops::gemm(state.h[l], false, p.w_hh.value, true, g, 1, 1);
+    weight_product(x, p.w_ih, g);
+    if (l == 0 && o.input_feeding) weight_product(state.feed, p.w_feed, g, 1.0);
+    weight_product(state.h[l], p.w_hh, g, 1.0);
     Tensor c_new = Tensor::empty({n, h}, o.dtype, o.device);
     Tensor h_new = Tensor::empty({n, h}, o.dtype, o.device);
     ops::lstm_cell_fwd(g, p.b.value, state.c[l], state.h[l], no_mask, c_new, h_new);
@@ -514,8 +514,8 @@ Tensor AttentionDecoder::step(DecoderState& base, const Tensor& previous, Tensor
   AttentionOutput att = attention_.infer_step(state.attention, x);
   if (attention) *attention = att.weights;
   Tensor a = Tensor::empty({n, h}, o.dtype, o.device);
-  ops::gemm(att.context, false, w_context_.value, true, a);
-  ops::gemm(x, false, w_hidden_.value, true, a, 1, 1);
+  weight_product(att.context, w_context_, a);
+  weight_product(x, w_hidden_, a, 1.0);
   ops::tanh_fwd(a, a);
   state.feed = a;
   return output_->log_probs(a);

@@ -56,6 +56,9 @@ class AttentionDecoder : public Decoder {
   std::unique_ptr<DecoderState> start(const Memory& memory) override;
   Tensor step(DecoderState& state, const Tensor& previous, Tensor* attention = nullptr) override;
   int64_t vocab_size() const override { return options_.vocab_size; }
+  // A lexical shortlist for the steps of the next searches (Output::restrict_vocabulary): step()
+  // gives -inf to every id not in ids; an empty list lifts the restriction.
+  void restrict_vocabulary(const std::vector<int32_t>& ids) { output_->restrict_vocabulary(ids); }
 
   void collect_parameters(std::vector<Parameter*>& out) override;
   const AttentionDecoderOptions& options() const { return options_; }

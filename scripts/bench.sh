@@ -26,7 +26,11 @@ printf '%-40s %12s %8s\n' benchmark GFLOP/s ratio
 awk '/^BM_/ {
   name = $1; sub("/real_time$", "", name); gflops = "-"; ratio = "-"
   for (i = 2; i <= NF; ++i) {
-    if ($i ~ /^GFLOP\/s=/) { v = $i; sub("GFLOP/s=", "", v); sub("/s$", "", v); gflops = sprintf("%.1f", v) }
+    if ($i ~ /^GFLOP\/s=/) {  # Google Benchmark prints rates with SI prefixes: 1.2k/s = 1200
+      v = $i; sub("GFLOP/s=", "", v); sub("/s$", "", v); scale = 1
+      if (v ~ /k$/) scale = 1e3; else if (v ~ /M$/) scale = 1e6; else if (v ~ /m$/) scale = 1e-3
+      sub("[kMm]$", "", v); gflops = sprintf("%.1f", v * scale)
+    }
     if ($i ~ /^ratio=/) { v = $i; sub("ratio=", "", v); ratio = sprintf("%.3f", v) }
   }
   printf "%-40s %12s %8s\n", name, gflops, ratio

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libeigen3-dev libopenblas-dev libxxhash-dev
+  libdnnl-dev  # oneDNN: the int8 products of quantized models (s2s quantize)
   libsentencepiece-dev sentencepiece libicu-dev
   libopencv-dev libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -24,7 +24,8 @@ void assign(Tensor& dst, const Tensor& src, const std::string& what) {
     dst.copy_from(src);
     return;
   }
-  S2S_CHECK_AS(InputError, src.dtype() != DType::i32 && dst.dtype() != DType::i32, what, " is ",
+  auto floating = [](DType t) { return t == DType::f32 || t == DType::f64; };
+  S2S_CHECK_AS(InputError, floating(src.dtype()) && floating(dst.dtype()), what, " is ",
                dtype_name(src.dtype()), ", the model expects ", dtype_name(dst.dtype()));
   Tensor converted = Tensor::empty(src.shape(), dst.dtype());
   for (int64_t i = 0; i < src.numel(); ++i) {
@@ -59,21 +60,66 @@ void load_named(const std::string& path, const std::vector<std::pair<std::string
 void save_parameters(const std::string& path, const std::vector<Parameter*>& params,
                      const std::map<std::string, std::string>& metadata) {
   std::vector<std::pair<std::string, Tensor>> tensors;
-  for (Parameter* p : params)
-    tensors.emplace_back(p->name, p->value);
+  for (Parameter* p : params) {
+    if (p->quantized()) {
+      tensors.emplace_back(p->name, p->int8.values);
+      tensors.emplace_back(p->name + kInt8ScaleSuffix, p->int8.scales);
+    } else {
+      tensors.emplace_back(p->name, p->value);
+    }
+  }
   save_safetensors(path, tensors, metadata);
 }
 
 void load_parameters(const std::string& path, const std::vector<Parameter*>& params,
-                     bool allow_unused, Verify verify) {
+                     bool allow_unused, Verify verify, Int8Weights int8) {
   if (verify == Verify::folder) {
     const fs::path folder = fs::path(path).parent_path();
     verify_folder(folder.empty() ? "." : folder.string());
   }
-  std::vector<std::pair<std::string, Tensor*>> want;
-  for (Parameter* p : params)
-    want.emplace_back(p->name, &p->value);
-  load_named(path, want, allow_unused);
+  SafetensorsContents contents = load_safetensors(path);
+  std::set<std::string> used;
+  for (Parameter* p : params) {
+    const auto it = contents.tensors.find(p->name);
+    S2S_CHECK_AS(InputError, it != contents.tensors.end(), "'", path, "' has no tensor '", p->name,
+                 "' (was it written by a model of another configuration?)");
+    used.insert(p->name);
+    const std::string what = "tensor '" + p->name + "' in '" + path + "'";
+    if (it->second.dtype() != DType::i8) {
+      S2S_CHECK_AS(InputError, !p->quantized(), what, " is not int8, but the parameter is");
+      assign(p->value, it->second, what);
+      continue;
+    }
+    // An int8 weight of `s2s quantize`: values and their per-row scales.
+    S2S_CHECK_AS(InputError, int8 != Int8Weights::reject, "'", path,
+                 "' holds int8 weights (written by s2s quantize): an int8 model translates, but "
+                 "cannot be trained or averaged; use the float model it was made from");
+    const std::string scale_name = p->name + kInt8ScaleSuffix;
+    const auto scales = contents.tensors.find(scale_name);
+    S2S_CHECK_AS(InputError, scales != contents.tensors.end(), what,
+                 " is int8 but the file has no '", scale_name, "'");
+    used.insert(scale_name);
+    const Shape expected = p->quantized() ? p->int8.values.shape() : p->value.shape();
+    S2S_CHECK_AS(InputError, it->second.shape() == expected, what, " has shape ",
+                 it->second.shape().str(), ", the model expects ", expected.str());
+    ops::Int8Weight weight;
+    try {
+      weight = ops::make_int8_weight(it->second, scales->second);
+    } catch (const InputError& e) {
+      throw InputError(what + ": " + e.what());
+    }
+    if (int8 == Int8Weights::keep && p->value.device().is_cpu()) {
+      p->int8 = std::move(weight);
+      p->value = Tensor();  // the float weight and its gradient are not kept
+      p->grad = Tensor();
+    } else {
+      assign(p->value, ops::dequantize_rows(weight), what);
+    }
+  }
+  if (!allow_unused)
+    for (const auto& [name, tensor] : contents.tensors)
+      S2S_CHECK_AS(InputError, used.count(name), "'", path, "' has a tensor '", name,
+                   "' that this model does not have (a model of another configuration?)");
 }
 
 void save_tensors(const std::string& path,

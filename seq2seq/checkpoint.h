@@ -19,6 +19,10 @@
 
 namespace s2s {
 
+// An int8 weight (Parameter::int8) is stored as two tensors: "<name>" (I8 [out, in]) and
+// "<name>.int8_scale" (F32 [out]).
+inline constexpr const char* kInt8ScaleSuffix = ".int8_scale";
+
 // Writes params (name -> value) to path as safetensors; metadata goes to "__metadata__".
 void save_parameters(const std::string& path, const std::vector<Parameter*>& params,
                      const std::map<std::string, std::string>& metadata = {});
@@ -36,8 +40,15 @@ enum class Verify {
 // file's folder holds a manifest (every folder write_folder writes), every file of that folder
 // (config and vocabulary included) is checked first and a damaged one is an IntegrityError
 // naming it; a folder written before manifests loads unverified.
+// What loading does with int8 weights in the file.
+enum class Int8Weights {
+  reject,      // an InputError: training, averaging and fine-tuning need float weights
+  keep,        // kept int8 on the CPU (products through ops::gemm_int8); dequantized elsewhere
+  dequantize,  // converted to the parameter's float dtype
+};
 void load_parameters(const std::string& path, const std::vector<Parameter*>& params,
-                     bool allow_unused = false, Verify verify = Verify::folder);
+                     bool allow_unused = false, Verify verify = Verify::folder,
+                     Int8Weights int8 = Int8Weights::reject);
 
 // Named tensors (optimizer state) to and from a safetensors file, same rules.
 void save_tensors(const std::string& path,

@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "seq2seq/cpu/gemm_int8_cpu.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/error.h"
 
@@ -55,6 +56,10 @@ std::string compiler() {
 #else
   return "unknown compiler";
 #endif
+}
+
+std::string int8_backend() {
+  return cpu::int8_backend();
 }
 
 std::string blas() {

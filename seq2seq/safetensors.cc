@@ -24,6 +24,8 @@ const char* safetensors_dtype(DType dtype) {
       return "F64";
     case DType::i32:
       return "I32";
+    case DType::i8:
+      return "I8";
   }
   return "?";
 }
@@ -35,6 +37,8 @@ bool parse_dtype(const std::string& name, DType& dtype) {
     dtype = DType::f64;
   else if (name == "I32")
     dtype = DType::i32;
+  else if (name == "I8")
+    dtype = DType::i8;
   else
     return false;
   return true;

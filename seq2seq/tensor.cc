@@ -18,6 +18,8 @@ const char* dtype_name(DType t) {
       return "f64";
     case DType::i32:
       return "i32";
+    case DType::i8:
+      return "i8";
   }
   return "?";
 }
@@ -118,6 +120,7 @@ Tensor Tensor::from_vector(const std::vector<T>& values, Shape shape) {
 template Tensor Tensor::from_vector(const std::vector<float>&, Shape);
 template Tensor Tensor::from_vector(const std::vector<double>&, Shape);
 template Tensor Tensor::from_vector(const std::vector<int32_t>&, Shape);
+template Tensor Tensor::from_vector(const std::vector<int8_t>&, Shape);
 
 void Tensor::check_dtype(DType expected) const {
   S2S_CHECK(storage_, "access to an undefined tensor");
@@ -188,6 +191,9 @@ void Tensor::fill(double value) {
     case DType::i32:
       std::fill_n(data<int32_t>(), numel(), static_cast<int32_t>(value));
       break;
+    case DType::i8:
+      std::fill_n(data<int8_t>(), numel(), static_cast<int8_t>(value));
+      break;
   }
 }
 
@@ -205,6 +211,7 @@ std::vector<T> Tensor::to_vector() const {
 template std::vector<float> Tensor::to_vector() const;
 template std::vector<double> Tensor::to_vector() const;
 template std::vector<int32_t> Tensor::to_vector() const;
+template std::vector<int8_t> Tensor::to_vector() const;
 
 std::string Tensor::str() const {
   if (!defined()) return "undefined tensor";

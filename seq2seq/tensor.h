@@ -15,10 +15,11 @@
 
 namespace s2s {
 
-enum class DType : uint8_t { f32, f64, i32 };
+// i8: quantized weights (ops::gemm_int8), stored and loaded, never computed on element-wise.
+enum class DType : uint8_t { f32, f64, i32, i8 };
 
 constexpr size_t dtype_size(DType t) {
-  return t == DType::f64 ? 8 : 4;
+  return t == DType::f64 ? 8 : t == DType::i8 ? 1 : 4;
 }
 const char* dtype_name(DType t);
 
@@ -35,6 +36,10 @@ constexpr DType dtype_of<double>() {
 template <>
 constexpr DType dtype_of<int32_t>() {
   return DType::i32;
+}
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return DType::i8;
 }
 
 enum class DeviceKind : uint8_t { cpu, cuda };

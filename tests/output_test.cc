@@ -3,9 +3,12 @@
 // double, and bad inputs are rejected.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
+#include "seq2seq/error.h"
 #include "seq2seq/layers/output.h"
 #include "tests/test_util.h"
 
@@ -146,6 +149,59 @@ TEST(Output, LogProbsAgreeWithLossOnly) {
     nll -= lp.data<double>()[i * kV + t[i]];
   }
   EXPECT_NEAR(s.nll, nll, 1e-12 * nll);
+}
+
+TEST(Output, ShortlistRenormalizesOverTheAllowedIdsAndBlocksTheRest) {
+  const Tensor h = random_tensor({kN, kD}, DType::f64, 9, -2, 2);
+  Output out = make_layer(0);
+  const std::vector<double> full = values(out.log_probs(h));
+  const std::vector<int32_t> allowed = {0, 3, 4, 9, 10};
+  out.restrict_vocabulary(allowed);
+  EXPECT_EQ(out.allowed_vocabulary(), 5);
+  const std::vector<double> lp = values(out.log_probs(h));
+  for (int64_t i = 0; i < kN; ++i) {
+    double mass = 0;  // the full model's probability of the allowed ids
+    for (int32_t j : allowed)
+      mass += std::exp(full[i * kV + j]);
+    for (int64_t j = 0; j < kV; ++j) {
+      const bool in = std::find(allowed.begin(), allowed.end(), j) != allowed.end();
+      if (in)
+        EXPECT_NEAR(lp[i * kV + j], full[i * kV + j] - std::log(mass), 1e-12);
+      else
+        EXPECT_EQ(lp[i * kV + j], -std::numeric_limits<double>::infinity());
+    }
+  }
+  // Lifting the restriction gives the unrestricted bytes back; so does allowing every id.
+  out.restrict_vocabulary({});
+  EXPECT_EQ(values(out.log_probs(h)), full);
+  std::vector<int32_t> every(kV);
+  for (int32_t j = 0; j < kV; ++j)
+    every[j] = j;
+  out.restrict_vocabulary(every);
+  EXPECT_EQ(values(out.log_probs(h)), full);
+  EXPECT_THROW(out.restrict_vocabulary({3, 3}), InvalidArgument);
+  EXPECT_THROW(out.restrict_vocabulary({4, 3}), InvalidArgument);
+  EXPECT_THROW(out.restrict_vocabulary({0, kV}), InvalidArgument);
+  EXPECT_THROW(out.restrict_vocabulary({-1, 2}), InvalidArgument);
+}
+
+TEST(Output, ShortlistOfAnInt8WeightEqualsTheSameRowsOfTheFullInt8Product) {
+  const Tensor h = random_tensor({kN, kD}, DType::f32, 10, -2, 2);
+  Output out = make_layer(0, DType::f32);
+  out.weight().int8 = ops::quantize_rows(out.weight().value);
+  out.weight().value = Tensor();
+  const std::vector<float> full = out.log_probs(h).to_vector<float>();
+  const std::vector<int32_t> allowed = {1, 2, 7};
+  out.restrict_vocabulary(allowed);
+  const std::vector<float> lp = out.log_probs(h).to_vector<float>();
+  for (int64_t i = 0; i < kN; ++i) {
+    double mass = 0;
+    for (int32_t j : allowed)
+      mass += std::exp(static_cast<double>(full[i * kV + j]));
+    for (int32_t j : allowed)
+      EXPECT_NEAR(lp[i * kV + j], full[i * kV + j] - std::log(mass), 1e-5);
+    EXPECT_EQ(lp[i * kV + 5], -std::numeric_limits<float>::infinity());
+  }
 }
 
 TEST(Output, FloatMatchesDouble) {

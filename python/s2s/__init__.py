@@ -19,6 +19,7 @@ from ._s2s import (
     Vocab,
     __version__,
     bleu,
+    quantize,
     train,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "Vocab",
     "__version__",
     "bleu",
+    "quantize",
     "train",
 ]

@@ -116,7 +116,7 @@ TranslateOptions translate_options(const Translator& t, const py::kwargs& kw) {
   reject_unknown(kw,
                  {"beam", "n_best", "normalize", "coverage", "max_length_factor", "min_length",
                   "batch_size", "batch_tokens", "max_source_length", "reject_long", "alignment",
-                  "pieces", "target_pieces", "errors"},
+                  "pieces", "target_pieces", "shortlist", "errors"},
                  "translate");
   TranslateOptions o = t.default_options();
   o.beam_size = option(kw, "beam", o.beam_size);
@@ -131,6 +131,7 @@ TranslateOptions translate_options(const Translator& t, const py::kwargs& kw) {
   o.reject_long = option(kw, "reject_long", o.reject_long);
   o.output_pieces = option(kw, "pieces", o.output_pieces);
   o.target_pieces = option(kw, "target_pieces", o.target_pieces);
+  o.shortlist = option(kw, "shortlist", o.shortlist);
   const std::string alignment = option<std::string>(kw, "alignment", "none");
   if (alignment == "hard")
     o.alignment = Alignment::hard;
@@ -278,7 +279,8 @@ PYBIND11_MODULE(_s2s, m) {
           "Translates lines (str, or bytes of UTF-8): per line its n-best Translations, best "
           "first. Options (default: the model's recipe): beam, n_best, normalize, coverage, "
           "max_length_factor, min_length, batch_size, batch_tokens, max_source_length, "
-          "reject_long, alignment ('none'|'hard'|'soft'), pieces, errors ('raise'|'ignore': "
+          "reject_long, alignment ('none'|'hard'|'soft'), pieces, shortlist (False: the whole "
+          "vocabulary even if the folder has a shortlist), errors ('raise'|'ignore': "
           "a line that cannot be translated raises ValueError, or gets an empty list).")
       .def(
           "score",
@@ -453,6 +455,28 @@ PYBIND11_MODULE(_s2s, m) {
           out.append(py::make_tuple(r.text, r.cluster, r.prior));
         return out;
       });
+
+  // ---- int8 models ---------------------------------------------------------------------------
+  m.def(
+      "quantize",
+      [](const std::string& model, const std::string& output) {
+        QuantizeSummary s;
+        {
+          py::gil_scoped_release release;
+          s = quantize_model(model, output);
+        }
+        py::dict out;
+        out["int8_tensors"] = s.int8_tensors;
+        out["int8_parameters"] = s.int8_parameters;
+        out["float_parameters"] = s.float_parameters;
+        out["bytes_before"] = s.bytes_before;
+        out["bytes_after"] = s.bytes_after;
+        return out;
+      },
+      py::arg("model"), py::arg("output"),
+      "Writes an int8 copy of a model folder (as `s2s quantize`): weight matrices and embeddings "
+      "int8 with per-row scales. Every loader (Translator, Captioner, ReplySuggester) takes "
+      "either kind. Returns counts and the model file's size before and after.");
 
   // ---- training ------------------------------------------------------------------------------
   m.def(

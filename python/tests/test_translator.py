@@ -99,3 +99,20 @@ def test_bad_model_folders(tmp_path, translation_model):
     ensemble = s2s.Translator([translation_model, translation_model])
     assert ensemble.translate(["1 2 3"])[0][0].text == \
         s2s.Translator(translation_model).translate(["1 2 3"])[0][0].text
+
+
+def test_an_int8_copy_translates_like_the_float_model(s2s_binary, translation_model, test_lines,
+                                                      tmp_path):
+    summary = s2s.quantize(translation_model, str(tmp_path / "int8"))
+    assert summary["int8_tensors"] > 0
+    assert summary["bytes_after"] < 0.4 * summary["bytes_before"]
+    int8 = s2s.Translator(str(tmp_path / "int8"), threads=2)
+    found = [hyps[0].text for hyps in int8.translate(test_lines, beam=5)]
+    # Byte for byte what the CLI makes of the same folder, and nearly what the float model says.
+    assert found == cli_lines(s2s_binary, str(tmp_path / "int8"), test_lines, "--beam", "5")
+    float_lines = cli_lines(s2s_binary, translation_model, test_lines, "--beam", "5")
+    same = sum(a == b for a, b in zip(found, float_lines))
+    assert same >= 0.9 * len(test_lines)
+    with pytest.raises(ValueError, match="int8 model already"):
+        s2s.quantize(str(tmp_path / "int8"), str(tmp_path / "twice"))
+    assert not (tmp_path / "twice").exists()

@@ -7,6 +7,7 @@
 #include "seq2seq/api/translation_model.h"
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/error.h"
+#include "seq2seq/host_allocator.h"
 #include "seq2seq/manifest.h"
 
 namespace s2s::api {
@@ -57,9 +58,14 @@ CaptionModel CaptionModel::load(const std::string& folder, Device device) {
     throw InputError("'" + folder + "' holds a " + config.get<std::string>("task") +
                      " model, not a caption model");
   auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
+  // Built for inference: no gradients, and the build's float weights replaced by the file's.
+  const NoGradients no_gradients;
   CaptionModel m = build(config, vocab, device, folder);
+  // An int8 folder (s2s quantize) keeps its int8 weights on the CPU; the float buffers the
+  // build allocated for them go back to the system, not to the allocator's cache.
   load_parameters((dir / "model.safetensors").string(), m.parameters(), /*allow_unused=*/false,
-                  Verify::none);
+                  Verify::none, Int8Weights::keep);
+  host_allocator::release_cached();
   m.set_training(false);
   return m;
 }

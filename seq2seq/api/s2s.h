@@ -4,8 +4,10 @@
 #pragma once
 
 #include "seq2seq/api/captioner.h"
+#include "seq2seq/api/quantize.h"
 #include "seq2seq/api/recipe.h"
 #include "seq2seq/api/reply.h"
+#include "seq2seq/api/shortlist.h"
 #include "seq2seq/api/training.h"
 #include "seq2seq/api/translator.h"
 #include "seq2seq/api/vocabulary.h"

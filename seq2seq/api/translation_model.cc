@@ -6,6 +6,7 @@
 #include "seq2seq/api/recipe.h"
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/error.h"
+#include "seq2seq/host_allocator.h"
 #include "seq2seq/manifest.h"
 
 namespace s2s::api {
@@ -44,9 +45,17 @@ TranslationModel TranslationModel::load(const std::string& folder, Device device
   // Over today's defaults, so a folder written before a key existed still loads.
   const Config config = load_recipe((dir / "config.yaml").string(), {});
   auto vocab = std::make_shared<Vocab>(Vocab::load((dir / "vocab.model").string()));
+  // Built for inference: no gradients, and the build's float weights replaced by the file's.
+  const NoGradients no_gradients;
   TranslationModel m = build(config, vocab, device);
+  // An int8 folder (s2s quantize) keeps its int8 weights on the CPU; the float buffers the
+  // build allocated for them go back to the system, not to the allocator's cache.
   load_parameters((dir / "model.safetensors").string(), m.parameters(), /*allow_unused=*/false,
-                  Verify::none);
+                  Verify::none, Int8Weights::keep);
+  host_allocator::release_cached();
+  if (fs::exists(dir / kShortlistFile))
+    m.shortlist = std::make_shared<const Shortlist>(
+        Shortlist::load((dir / kShortlistFile).string(), m.vocab->size()));
   m.set_training(false);
   return m;
 }

@@ -10,6 +10,7 @@
 
 #include "decoders/attention_decoder.h"
 #include "encoders/token_encoder.h"
+#include "seq2seq/api/shortlist.h"
 #include "seq2seq/config.h"
 #include "vocab/vocab.h"
 
@@ -20,6 +21,9 @@ struct TranslationModel {
   std::shared_ptr<Vocab> vocab;  // joint source and target vocabulary
   std::unique_ptr<TokenEncoder> encoder;
   std::unique_ptr<AttentionDecoder> decoder;
+  // The folder's lexical shortlist (s2s shortlist), if it has one; used by translate() unless
+  // TranslateSettings::use_shortlist is off.
+  std::shared_ptr<const Shortlist> shortlist;
 
   // Builds fresh (seeded) parameters for config with the given vocabulary.
   static TranslationModel build(const Config& config, std::shared_ptr<Vocab> vocab, Device device);

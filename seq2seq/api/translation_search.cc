@@ -208,7 +208,28 @@ std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
       memories[m] = encode_batch(*models[m], sources, batch, lengths);
       members.push_back(SearchModel{models[m]->decoder.get(), &memories[m]});
     }
-    std::vector<std::vector<Hypothesis>> found = beam_search(members, lengths, options.search);
+    // The shortlist of the first model (an ensemble shares its vocabulary) for every member.
+    const Shortlist* shortlist = options.use_shortlist ? models[0]->shortlist.get() : nullptr;
+    if (shortlist) {
+      std::vector<const std::vector<int32_t>*> batch_sources;
+      for (size_t j : batch)
+        batch_sources.push_back(&sources[j]);
+      const std::vector<int32_t> allowed = shortlist->allowed(batch_sources);
+      for (TranslationModel* m : models)
+        m->decoder->restrict_vocabulary(allowed);
+    }
+    std::vector<std::vector<Hypothesis>> found;
+    try {
+      found = beam_search(members, lengths, options.search);
+    } catch (...) {
+      if (shortlist)
+        for (TranslationModel* m : models)
+          m->decoder->restrict_vocabulary({});
+      throw;
+    }
+    if (shortlist)
+      for (TranslationModel* m : models)
+        m->decoder->restrict_vocabulary({});
     for (size_t j = 0; j < batch.size(); ++j) {
       TranslatedLine& t = out[batch[j]];
       t.hypotheses = std::move(found[j]);

@@ -22,6 +22,9 @@ struct TranslateSettings {
   BeamSearchOptions search;         // beam 1 and no penalties: greedy decoding
   bool output_pieces = false;       // translate: texts are the pieces, space-separated
   bool target_pieces = false;       // score: targets are given as space-separated pieces
+  // translate: a model folder's lexical shortlist limits each batch's output pieces (shortlist.h);
+  // off: the whole vocabulary, exactly as without one.
+  bool use_shortlist = true;
 };
 
 struct TranslatedLine {

@@ -45,6 +45,7 @@ TranslateSettings to_settings(const TranslateOptions& o) {
   s.reject_long = o.reject_long;
   s.output_pieces = o.output_pieces;
   s.target_pieces = o.target_pieces;
+  s.use_shortlist = o.shortlist;
   s.search.beam_size = o.beam_size;
   s.search.n_best = o.n_best;
   s.search.length_penalty = o.length_penalty;

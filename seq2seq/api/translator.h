@@ -50,6 +50,10 @@ struct TranslateOptions {
   Alignment alignment = Alignment::none;  // keep each output piece's attention over the source
   bool output_pieces = false;  // texts are the output pieces, space-separated, not detokenized
   bool target_pieces = false;  // score(): targets are space-separated pieces, not text
+  // Use the model folder's lexical shortlist (s2s shortlist) if it has one: each batch's output
+  // is limited to its sources' candidate pieces. false: the whole vocabulary, exactly as a folder
+  // without a shortlist translates.
+  bool shortlist = true;
 
   // InvalidArgument naming the field for a value out of range.
   void validate() const;

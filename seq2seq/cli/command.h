@@ -38,6 +38,8 @@ std::vector<std::pair<std::string, std::string>> take_overrides(int& argc, char*
 
 int run_version(int argc, char** argv);
 int run_average(int argc, char** argv);
+int run_quantize(int argc, char** argv);
+int run_shortlist(int argc, char** argv);
 int run_bleu(int argc, char** argv);
 int run_eval(int argc, char** argv);  // eval.cc: `s2s eval captions`
 int run_vocab(int argc, char** argv);

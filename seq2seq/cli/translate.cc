@@ -68,7 +68,7 @@ std::string alignment(const api::Translation& h, bool soft) {
 int run_translate(int argc, char** argv) {
   po::options_description options("Options");
   std::vector<std::string> model_paths;
-  std::string input = "-", output = "-", device_name = "cpu", alignment_kind;
+  std::string input = "-", output = "-", device_name = "cpu", alignment_kind, shortlist = "on";
   int threads = kDefaultThreads, n_best = 0;
   int64_t chunk = 10000;
   options.add_options()("model,m", po::value(&model_paths)->required()->composing(),
@@ -96,6 +96,9 @@ int run_translate(int argc, char** argv) {
       "max-source-length", po::value<int64_t>(),
       "longer inputs (pieces) are truncated with a warning (default: the model's)")(
       "reject-long", po::bool_switch(), "fail inputs over --max-source-length instead")(
+      "shortlist", po::value(&shortlist)->default_value("on"),
+      "on | off: limit each batch's output pieces by the model folder's lexical shortlist, if it "
+      "has one (s2s shortlist); off: the whole vocabulary")(
       "profile", po::bool_switch(),
       "at the end, print sentences/s, output pieces/s and where the time went, by op")(
       "threads", po::value(&threads)->default_value(kDefaultThreads), "CPU threads")(
@@ -109,6 +112,8 @@ int run_translate(int argc, char** argv) {
   if (!alignment_kind.empty() && alignment_kind != "hard" && alignment_kind != "soft")
     throw UsageError("s2s translate: --alignment must be hard or soft, got '" + alignment_kind +
                      "'");
+  if (shortlist != "on" && shortlist != "off")
+    throw UsageError("s2s translate: --shortlist must be on or off, got '" + shortlist + "'");
   const api::Translator translator(model_paths, {device_name, threads});
   api::TranslateOptions settings = translator.default_options();
   if (values.count("beam")) settings.beam_size = values["beam"].as<int>();
@@ -122,6 +127,7 @@ int run_translate(int argc, char** argv) {
   if (values.count("max-source-length"))
     settings.max_source_length = values["max-source-length"].as<int64_t>();
   settings.reject_long = values["reject-long"].as<bool>();
+  settings.shortlist = shortlist == "on";
   const bool with_scores = values["scores"].as<bool>();
   settings.output_pieces = values["pieces"].as<bool>();
   if (n_best < 0 || n_best > settings.beam_size)

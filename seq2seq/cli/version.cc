@@ -13,6 +13,7 @@ int run_version(int argc, char** argv) {
   std::cout << "s2s " << version() << "\n"
             << "compiler: " << compiler() << "\n"
             << "blas:     " << blas() << "\n"
+            << "int8:     " << int8_backend() << "\n"
             << "cuda:     " << cuda_support() << "\n"
             << "mpi:      " << mpi_support() << "\n"
             << "threads:  " << num_threads() << "\n";

@@ -50,7 +50,7 @@ Tensor Attention::project_keys(const Tensor& memory) const {
   const int64_t s = memory.dim(0), b = memory.dim(1);
   Tensor keys = Tensor::empty({s, b, key_size()}, options_.dtype, options_.device);
   Tensor keys_2d = keys.reshape({s * b, key_size()});
-  ops::gemm(memory.reshape({s * b, options_.memory_size}), false, w_key_.value, true, keys_2d);
+  weight_product(memory.reshape({s * b, options_.memory_size}), w_key_, keys_2d);
   return keys;
 }
 
@@ -95,7 +95,7 @@ AttentionOutput Attention::step(const Tensor& keys, const Tensor& memory, const 
     return out;
   }
   Tensor pq = Tensor::empty({b, options_.attention_size}, options_.dtype, options_.device);
-  ops::gemm(query, false, w_query_.value, true, pq);
+  weight_product(query, w_query_, pq);
   ops::attention_fwd(options_.kind, keys, pq, v_.value, memory, mask, out.weights, out.context);
   if (projected) *projected = pq;
   return out;

@@ -33,7 +33,10 @@ Tensor Embedding::forward(const Tensor& ids) {
                   "' forward: ids is ", ids.str(), ", expected rank 1 to 3");
   ids_ = ids.reshape({ids.numel()});
   Tensor out = Tensor::empty({ids.numel(), options_.embed_size}, options_.dtype, options_.device);
-  ops::embedding_fwd(weight_.value, ids_, out, options_.pad_id);
+  if (weight_.quantized())  // an int8 model's table (s2s quantize)
+    ops::embedding_fwd(weight_.int8, ids_, out, options_.pad_id);
+  else
+    ops::embedding_fwd(weight_.value, ids_, out, options_.pad_id);
   std::vector<int64_t> dims = ids.shape().dims();
   dims.push_back(options_.embed_size);
   return out.reshape(Shape(dims));

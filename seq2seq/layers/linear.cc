@@ -41,7 +41,7 @@ Tensor Linear::forward(const Tensor& x) {
                   x.str(), ", expected [..., ", options_.in_features, "]");
   x_ = x.reshape({x.numel() / options_.in_features, options_.in_features});
   Tensor y = Tensor::empty({x_.dim(0), options_.out_features}, options_.dtype, options_.device);
-  ops::gemm(x_, false, weight_.value, true, y);
+  weight_product(x_, weight_, y);
   if (options_.bias) ops::add_bias(y, bias_.value);
   return y.reshape(with_last(x.shape(), options_.out_features));
 }

@@ -143,8 +143,7 @@ void Lstm::forward_cell(int layer, int direction, const LstmState& initial, Tens
 
   // All timesteps' input projections in one GEMM; the bias joins in the fused cell pass.
   Tensor g2 = cell.gates.reshape({steps * batch, gates});
-  ops::gemm(stage.input.reshape({steps * batch, stage.input_size}), false, cell.w_ih.value, true,
-            g2);
+  weight_product(stage.input.reshape({steps * batch, stage.input_size}), cell.w_ih, g2);
 
   // The state before time t sits at index t (forward) or t + 1 (reverse), so the states read as
   // h_prev over all steps form one contiguous [T, B, H] block for backward's dW_hh GEMM.
@@ -162,7 +161,7 @@ void Lstm::forward_cell(int layer, int direction, const LstmState& initial, Tens
     Tensor g = cell.gates.select(t);  // [B, 4H]
     Tensor h_prev = cell.h.select(prev), h_next = cell.h.select(next);
     Tensor c_next = cell.c.select(next);
-    ops::gemm(h_prev, false, cell.w_hh.value, true, g, 1.0, 1.0);
+    weight_product(h_prev, cell.w_hh, g, 1.0);
     ops::lstm_cell_fwd(g, cell.b.value, cell.c.select(prev), h_prev,
                        mask_.defined() ? mask_.select(t) : Tensor(), c_next, h_next);
   }

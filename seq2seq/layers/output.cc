@@ -3,10 +3,13 @@
 #include "seq2seq/layers/output.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "seq2seq/ops/check.h"
 #include "seq2seq/ops/elementwise.h"
 #include "seq2seq/ops/gemm.h"
+#include "seq2seq/ops/log_softmax_xent.h"
+#include "seq2seq/parallel_for.h"
 
 namespace s2s {
 
@@ -35,7 +38,8 @@ Output::Output(const std::string& prefix, Parameter& tied_weight, OutputOptions 
 }
 
 int64_t Output::dim() const {
-  return (tied_ ? tied_->value : weight_.value).dim(1);
+  const Parameter& w = tied_ ? *tied_ : weight_;
+  return w.quantized() ? w.int8.cols() : w.value.dim(1);
 }
 
 int64_t Output::chunk_rows() const {
@@ -51,7 +55,8 @@ void Output::collect_parameters(std::vector<Parameter*>& out) {
 
 void Output::check_hidden(const char* what, const Tensor& hidden) {
   ops::check::shape(what, "hidden", hidden, {-1, dim()});
-  ops::check::same_kind(what, "weight", weight().value, "hidden", hidden);
+  // The bias: the weight may be int8, the bias stays in the model's dtype and device.
+  ops::check::same_kind(what, "bias", bias_.value, "hidden", hidden);
 }
 
 void Output::check_targets(const char* what, const Tensor& hidden, const Tensor& targets) {
@@ -61,7 +66,7 @@ void Output::check_targets(const char* what, const Tensor& hidden, const Tensor&
 }
 
 Tensor& Output::chunk_buffer(int64_t rows) {
-  const Tensor& w = weight().value;
+  const Tensor& w = bias_.value;  // dtype and device of the logits (the weight may be int8)
   if (!buffer_.defined() || buffer_.dim(0) < rows || buffer_.dtype() != w.dtype() ||
       buffer_.device() != w.device())
     buffer_ = Tensor::empty({rows, vocab()}, w.dtype(), w.device());
@@ -87,7 +92,7 @@ ops::XentSums Output::forward_backward_loss(const Tensor& hidden, const Tensor& 
     const int64_t end = std::min(n, begin + chunk);
     const Tensor h = hidden.slice(begin, end);
     Tensor logits = buffer.slice(0, end - begin);
-    ops::gemm(h, false, w.value, true, logits);  // [C, D] x [V, D]^T
+    weight_product(h, w, logits);  // [C, D] x [V, D]^T
     ops::add_bias(logits, bias_.value);
     sums += ops::log_softmax_xent(logits, targets.slice(begin, end), xent);
     Tensor dh = d_hidden.slice(begin, end);
@@ -114,7 +119,7 @@ ops::XentSums Output::loss_only(const Tensor& hidden, const Tensor& targets,
   for (int64_t begin = 0; begin < n; begin += chunk) {
     const int64_t end = std::min(n, begin + chunk);
     Tensor logits = buffer.slice(0, end - begin);
-    ops::gemm(hidden.slice(begin, end), false, weight().value, true, logits);
+    weight_product(hidden.slice(begin, end), weight(), logits);
     ops::add_bias(logits, bias_.value);
     Tensor lp;
     if (target_log_probs) lp = target_log_probs->slice(begin, end);
@@ -126,11 +131,79 @@ ops::XentSums Output::loss_only(const Tensor& hidden, const Tensor& targets,
 
 Tensor Output::log_probs(const Tensor& hidden) {
   check_hidden("Output::log_probs", hidden);
-  Tensor out = Tensor::empty({hidden.dim(0), vocab()}, hidden.dtype(), hidden.device());
-  ops::gemm(hidden, false, weight().value, true, out);
-  ops::add_bias(out, bias_.value);
-  ops::log_softmax(out, out);
-  return out;
+  if (allowed_.empty()) {
+    Tensor out = Tensor::empty({hidden.dim(0), vocab()}, hidden.dtype(), hidden.device());
+    weight_product(hidden, weight(), out);
+    ops::add_bias(out, bias_.value);
+    ops::log_softmax(out, out);
+    return out;
+  }
+  // The shortlist: logits and normalization over the allowed ids, written into the allowed
+  // columns of a buffer whose other columns hold -inf since restrict_vocabulary: no V-wide pass.
+  const int64_t n = hidden.dim(0), allowed = static_cast<int64_t>(allowed_.size());
+  Tensor logits = Tensor::empty({n, allowed}, hidden.dtype(), hidden.device());
+  weight_product(hidden, allowed_weight_, logits);
+  ops::add_bias(logits, allowed_bias_);
+  ops::log_softmax(logits, logits);
+  const int64_t v = vocab();
+  if (!restricted_.defined() || restricted_.dim(0) < n || restricted_.dtype() != hidden.dtype()) {
+    restricted_ = Tensor::empty({std::max<int64_t>(n, 1), v}, hidden.dtype());
+    restricted_.fill(-std::numeric_limits<double>::infinity());
+  }
+  ops::dispatch_floating(hidden.dtype(), [&]<typename T>() {
+    const T* in = logits.data<T>();
+    T* o = restricted_.data<T>();
+    parallel_for(n, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        for (int64_t j = 0; j < allowed; ++j)
+          o[r * v + allowed_[j]] = in[r * allowed + j];
+    });
+  });
+  return restricted_.slice(0, n);
+}
+
+void Output::restrict_vocabulary(const std::vector<int32_t>& ids) {
+  allowed_.clear();
+  allowed_weight_ = Parameter();
+  allowed_bias_ = Tensor();
+  restricted_ = Tensor();
+  if (ids.empty() || !bias_.value.device().is_cpu()) return;
+  const int64_t v = vocab();
+  for (size_t i = 0; i < ids.size(); ++i)
+    S2S_CHECK(ids[i] >= 0 && ids[i] < v && (i == 0 || ids[i] > ids[i - 1]),
+              "Output::restrict_vocabulary: the ids must be sorted, unique and below ", v, "; got ",
+              ids[i], " at position ", i);
+  if (static_cast<int64_t>(ids.size()) == v) return;  // everything allowed: the exact path
+  const int64_t allowed = static_cast<int64_t>(ids.size()), d = dim();
+  const Parameter& w = weight();
+  allowed_weight_.name = w.name + "[shortlist]";
+  if (w.quantized()) {
+    Tensor values = Tensor::empty({allowed, d}, DType::i8);
+    Tensor scales = Tensor::empty({allowed}, DType::f32);
+    Tensor sums = Tensor::empty({allowed}, DType::i32);
+    for (int64_t j = 0; j < allowed; ++j) {
+      std::copy_n(w.int8.values.data<int8_t>() + ids[j] * d, d, values.data<int8_t>() + j * d);
+      scales.data<float>()[j] = w.int8.scales.data<float>()[ids[j]];
+      sums.data<int32_t>()[j] = w.int8.row_sums.data<int32_t>()[ids[j]];
+    }
+    allowed_weight_.int8 = {std::move(values), std::move(scales), std::move(sums)};
+  } else {
+    allowed_weight_.value = Tensor::empty({allowed, d}, w.value.dtype());
+    ops::dispatch_floating(w.value.dtype(), [&]<typename T>() {
+      for (int64_t j = 0; j < allowed; ++j)
+        std::copy_n(w.value.data<T>() + ids[j] * d, d, allowed_weight_.value.data<T>() + j * d);
+    });
+  }
+  allowed_bias_ = Tensor::empty({allowed}, bias_.value.dtype());
+  ops::dispatch_floating(bias_.value.dtype(), [&]<typename T>() {
+    for (int64_t j = 0; j < allowed; ++j)
+      allowed_bias_.data<T>()[j] = bias_.value.data<T>()[ids[j]];
+  });
+  allowed_ = ids;
+}
+
+int64_t Output::allowed_vocabulary() const {
+  return allowed_.empty() ? vocab() : static_cast<int64_t>(allowed_.size());
 }
 
 }  // namespace s2s

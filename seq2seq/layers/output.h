@@ -51,8 +51,21 @@ class Output : public Layer {
   ops::XentSums loss_only(const Tensor& hidden, const Tensor& targets, const ops::XentOptions& xent,
                           Tensor* target_log_probs = nullptr);
   // Log-probabilities of every token, for search: [N, D] -> [N, V]. Not chunked: search asks for
-  // N = live hypotheses (batch x beam) rows, and needs them all.
+  // N = live hypotheses (batch x beam) rows, and needs them all. Under restrict_vocabulary the
+  // logits of the allowed ids alone are computed and normalized over them; every other id gets
+  // -inf, so a search over the [N, V] result never picks one. The result is then a view of a
+  // buffer the layer keeps while the restriction lasts (its -inf columns are written once): it
+  // is valid until the next call, and a caller may change it in place (an ensemble's sums, a
+  // search's masks) as long as it writes no finite value into a column outside the shortlist.
   Tensor log_probs(const Tensor& hidden);
+  // A lexical shortlist for search (Marian's --shortlist): ids, sorted and unique, each in
+  // [0, V), are the only outputs log_probs allows until the next call; an empty list allows the
+  // whole vocabulary again (the default, and exactly the unrestricted computation). The rows of
+  // the weight (float or int8) and bias for the ids are copied here, once per batch of a search.
+  // CPU only: on another device the restriction is ignored. Throws InvalidArgument for ids that
+  // are not sorted, unique and in range.
+  void restrict_vocabulary(const std::vector<int32_t>& ids);
+  int64_t allowed_vocabulary() const;  // V, or the size of the restriction
 
   Parameter& weight() { return tied_ ? *tied_ : weight_; }  // [V, D]
   Parameter& bias() { return bias_; }                       // [V]
@@ -74,6 +87,11 @@ class Output : public Layer {
   Parameter bias_;
   OutputOptions options_;
   Tensor buffer_;  // [C, V] logits/dlogits of one chunk, reused across calls
+  // restrict_vocabulary's subset: its ids, their weight rows ([V', D]; float or int8) and biases.
+  std::vector<int32_t> allowed_;
+  Parameter allowed_weight_;
+  Tensor allowed_bias_;
+  Tensor restricted_;  // [rows, V]: -inf outside the allowed columns (log_probs' result)
 };
 
 }  // namespace s2s

@@ -3,13 +3,33 @@
 
 #include <cmath>
 
+#include "seq2seq/ops/gemm.h"
+
 namespace s2s {
+
+void weight_product(const Tensor& x, const Parameter& w, Tensor& y, double beta) {
+  if (w.quantized())
+    ops::gemm_int8(x, w.int8, y, beta);
+  else
+    ops::gemm(x, false, w.value, true, y, 1.0, beta);
+}
+
+namespace {
+thread_local bool without_gradients = false;
+}  // namespace
+
+NoGradients::NoGradients() : previous_(without_gradients) {
+  without_gradients = true;
+}
+NoGradients::~NoGradients() {
+  without_gradients = previous_;
+}
 
 Parameter Parameter::make(std::string name, Shape shape, DType dtype, Device device) {
   Parameter p;
   p.name = std::move(name);
   p.value = Tensor::zeros(shape, dtype, device);
-  p.grad = Tensor::zeros(shape, dtype, device);
+  if (!without_gradients) p.grad = Tensor::zeros(shape, dtype, device);
   return p;
 }
 

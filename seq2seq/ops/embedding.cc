@@ -1,6 +1,8 @@
 // Embedding: validation (shapes, pad_id, every id against the vocabulary size) and dispatch.
 #include "seq2seq/ops/embedding.h"
 
+#include <algorithm>
+
 #include "seq2seq/cpu/embedding_cpu.h"
 #include "seq2seq/cuda_backend.h"
 #include "seq2seq/ops/check.h"
@@ -45,6 +47,34 @@ void embedding_fwd(const Tensor& table, const Tensor& ids, Tensor& out, int32_t 
     cpu::embedding_fwd<T>(table.data<T>(), ids.data<int32_t>(), ids.dim(0), table.dim(1), pad_id,
                           out.data<T>());
   });
+}
+
+void embedding_fwd(const Int8Weight& table, const Tensor& ids, Tensor& out, int32_t pad_id) {
+  constexpr const char* op = "embedding_fwd (int8)";
+  S2S_CHECK(table.defined(), op, ": the table is not an int8 weight");
+  check::shape(op, "ids", ids, {-1});
+  check::dtype(op, "ids", ids, DType::i32);
+  check::cpu_only(op, ids);
+  check::shape(op, "out", out, {ids.dim(0), table.cols()});
+  check::dtype(op, "out", out, DType::f32);
+  check::cpu_only(op, out);
+  check_ids(op, ids, table.rows(), pad_id);
+  const int64_t n = ids.dim(0), e = table.cols();
+  const int32_t* id = ids.data<int32_t>();
+  const int8_t* values = table.values.data<int8_t>();
+  const float* scales = table.scales.data<float>();
+  float* o = out.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = o + i * e;
+    if (id[i] == pad_id) {
+      std::fill_n(row, e, 0.0f);
+      continue;
+    }
+    const int8_t* q = values + static_cast<int64_t>(id[i]) * e;
+    const float s = scales[id[i]];
+    for (int64_t j = 0; j < e; ++j)
+      row[j] = s * static_cast<float>(q[j]);
+  }
 }
 
 void embedding_bwd(const Tensor& ids, const Tensor& dout, Tensor& dtable, int32_t pad_id) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "seq2seq/ops/gemm_int8.h"
 #include "seq2seq/tensor.h"
 
 namespace s2s::ops {
@@ -12,6 +13,9 @@ namespace s2s::ops {
 // else InvalidArgument naming the id, its position and V, thrown before anything is written.
 //   table: [V, E] f32/f64;  ids: [N] i32;  out: [N, E], table's dtype and device
 void embedding_fwd(const Tensor& table, const Tensor& ids, Tensor& out, int32_t pad_id = -1);
+// The same lookup in an int8 table (an int8 model's embeddings): out[n, :] = scales[ids[n]] *
+// values[ids[n], :], f32, CPU only.
+void embedding_fwd(const Int8Weight& table, const Tensor& ids, Tensor& out, int32_t pad_id = -1);
 // dtable[ids[n], :] += dout[n, :] for every n with ids[n] != pad_id. Accumulates (the caller
 // zeroes dtable), because one table row receives the gradient of every position using it.
 //   ids: [N] i32;  dout: [N, E];  dtable: [V, E], dout's dtype and device

@@ -69,7 +69,7 @@ ParameterStore::PushResult ParameterStore::push(const std::vector<Parameter*>& r
     for (size_t i = 0; i < shards_.size(); ++i) {
       Shard& s = *shards_[i];
       // The master's storage with the replica's gradient: the optimizer updates the master.
-      Parameter view{s.master->name, s.master->value, replica[i]->grad, s.master->trainable};
+      Parameter view{s.master->name, s.master->value, replica[i]->grad, s.master->trainable, {}};
       std::lock_guard lock(s.mutex);
       s.optimizer.step({&view}, lr * result.rate_scale);
     }
