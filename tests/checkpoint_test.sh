@@ -10,11 +10,7 @@ set -u
 s2s=$1
 . "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 
-gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {
-  len = 2 + int(rand() * 5); s = ""; r = "";
-  for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
-  print s "\t" r } }'; }
-gen 2000 1 > train.tsv
+digit_pairs 2000 1 6 > train.tsv
 cat > tiny.yaml <<'YAML'
 data: {train: train.tsv, batch_tokens: 512, max_length: 20}
 vocab: {size: 16}

@@ -11,12 +11,8 @@ set -u
 s2s=$1
 . "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 
-gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {
-  len = 2 + int(rand() * 7); s = ""; r = "";
-  for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
-  print s "\t" r } }'; }
-gen 1000 1 > train.tsv
-gen 80 3 > test.tsv
+digit_pairs 1000 1 8 > train.tsv
+digit_pairs 80 3 8 > test.tsv
 cut -f1 test.tsv > test.src
 cat > tiny.yaml <<'YAML'
 data: {train: train.tsv, batch_tokens: 256, max_length: 20}

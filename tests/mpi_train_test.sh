@@ -19,12 +19,8 @@ mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
 [ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
 export OMPI_MCA_plm_rsh_agent=""  # nothing remote: never look for ssh
 
-gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {
-  len = 2 + int(rand() * 5); s = ""; r = "";
-  for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
-  print s "\t" r } }'; }
-gen 600 1 > train.tsv
-gen 30 2 > dev.tsv
+digit_pairs 600 1 6 > train.tsv
+digit_pairs 30 2 6 > dev.tsv
 cat > tiny.yaml <<'YAML'
 data: {train: train.tsv, batch_tokens: 128, max_length: 20, pool_size: 200}
 vocab: {size: 16}

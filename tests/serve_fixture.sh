@@ -8,13 +8,9 @@ cleanup_servers() { for p in "${servers[@]}"; do kill -9 "$p" 2>/dev/null; done;
 trap 'cleanup_servers; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 # ---- models: digit reversal (translation, and reply with a response set), squares (caption) ----
-gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {
-  len = 2 + int(rand() * 7); s = ""; r = "";
-  for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
-  print s "\t" r } }'; }
-gen 1000 1 > train.tsv
-gen 80 3 | cut -f1 > test.src
-gen 40 5 > dev.tsv
+digit_pairs 1000 1 8 > train.tsv
+digit_pairs 80 3 8 | cut -f1 > test.src
+digit_pairs 40 5 8 > dev.tsv
 cat > digits.yaml <<'YAML'
 data: {train: train.tsv, valid: dev.tsv, batch_tokens: 256, max_length: 20}
 vocab: {size: 16}

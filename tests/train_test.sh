@@ -9,12 +9,8 @@ s2s=$1
 . "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 
 # Digit strings and their reversals; a seeded awk generator keeps the data identical everywhere.
-gen() { awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; ++i) {
-  len = 2 + int(rand() * 5); s = ""; r = "";
-  for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
-  print s "\t" r } }'; }
-gen 2000 1 > train.tsv
-gen 30 2 > dev.tsv
+digit_pairs 2000 1 6 > train.tsv
+digit_pairs 30 2 6 > dev.tsv
 cut -f1 dev.tsv > dev.src
 cut -f2 dev.tsv > dev.ref
 cat > tiny.yaml <<'YAML'
