@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "seq2seq/atomic_file.h"
@@ -38,21 +39,32 @@ void assign(Tensor& dst, const Tensor& src, const std::string& what) {
   dst.copy_from(converted);
 }
 
+// The tensor `name` of a file's contents; InputError naming both when the file lacks it.
+const Tensor& wanted(const SafetensorsContents& contents, const std::string& path,
+                     const std::string& name) {
+  const auto it = contents.tensors.find(name);
+  S2S_CHECK_AS(InputError, it != contents.tensors.end(), "'", path, "' has no tensor '", name,
+               "' (was it written by a model of another configuration?)");
+  return it->second;
+}
+
+// InputError for a tensor of the file that no wanted name used.
+void check_all_used(const SafetensorsContents& contents, const std::set<std::string>& used,
+                    const std::string& path) {
+  for (const auto& [name, tensor] : contents.tensors)
+    S2S_CHECK_AS(InputError, used.count(name), "'", path, "' has a tensor '", name,
+                 "' that this model does not have (a model of another configuration?)");
+}
+
 void load_named(const std::string& path, const std::vector<std::pair<std::string, Tensor*>>& want,
                 bool allow_unused) {
   SafetensorsContents contents = load_safetensors(path);
   std::set<std::string> used;
   for (const auto& [name, tensor] : want) {
-    const auto it = contents.tensors.find(name);
-    S2S_CHECK_AS(InputError, it != contents.tensors.end(), "'", path, "' has no tensor '", name,
-                 "' (was it written by a model of another configuration?)");
-    assign(*tensor, it->second, "tensor '" + name + "' in '" + path + "'");
+    assign(*tensor, wanted(contents, path, name), "tensor '" + name + "' in '" + path + "'");
     used.insert(name);
   }
-  if (!allow_unused)
-    for (const auto& [name, tensor] : contents.tensors)
-      S2S_CHECK_AS(InputError, used.count(name), "'", path, "' has a tensor '", name,
-                   "' that this model does not have (a model of another configuration?)");
+  if (!allow_unused) check_all_used(contents, used, path);
 }
 
 }  // namespace
@@ -80,14 +92,12 @@ void load_parameters(const std::string& path, const std::vector<Parameter*>& par
   SafetensorsContents contents = load_safetensors(path);
   std::set<std::string> used;
   for (Parameter* p : params) {
-    const auto it = contents.tensors.find(p->name);
-    S2S_CHECK_AS(InputError, it != contents.tensors.end(), "'", path, "' has no tensor '", p->name,
-                 "' (was it written by a model of another configuration?)");
+    const Tensor& stored = wanted(contents, path, p->name);
     used.insert(p->name);
     const std::string what = "tensor '" + p->name + "' in '" + path + "'";
-    if (it->second.dtype() != DType::i8) {
+    if (stored.dtype() != DType::i8) {
       S2S_CHECK_AS(InputError, !p->quantized(), what, " is not int8, but the parameter is");
-      assign(p->value, it->second, what);
+      assign(p->value, stored, what);
       continue;
     }
     // An int8 weight of `s2s quantize`: values and their per-row scales.
@@ -100,11 +110,11 @@ void load_parameters(const std::string& path, const std::vector<Parameter*>& par
                  " is int8 but the file has no '", scale_name, "'");
     used.insert(scale_name);
     const Shape expected = p->quantized() ? p->int8.values.shape() : p->value.shape();
-    S2S_CHECK_AS(InputError, it->second.shape() == expected, what, " has shape ",
-                 it->second.shape().str(), ", the model expects ", expected.str());
+    S2S_CHECK_AS(InputError, stored.shape() == expected, what, " has shape ", stored.shape().str(),
+                 ", the model expects ", expected.str());
     ops::Int8Weight weight;
     try {
-      weight = ops::make_int8_weight(it->second, scales->second);
+      weight = ops::make_int8_weight(stored, scales->second);
     } catch (const InputError& e) {
       throw InputError(what + ": " + e.what());
     }
@@ -116,10 +126,7 @@ void load_parameters(const std::string& path, const std::vector<Parameter*>& par
       assign(p->value, ops::dequantize_rows(weight), what);
     }
   }
-  if (!allow_unused)
-    for (const auto& [name, tensor] : contents.tensors)
-      S2S_CHECK_AS(InputError, used.count(name), "'", path, "' has a tensor '", name,
-                   "' that this model does not have (a model of another configuration?)");
+  if (!allow_unused) check_all_used(contents, used, path);
 }
 
 void save_tensors(const std::string& path,
@@ -137,6 +144,23 @@ void load_tensors(const std::string& path,
   for (size_t i = 0; i < tensors.size(); ++i)
     want.emplace_back(tensors[i].first, &handles[i]);
   load_named(path, want, false);
+}
+
+FolderContents derived_folder_contents(const std::string& folder) {
+  const fs::path dir(folder);
+  FolderContents out;
+  std::ifstream config(dir / "config.yaml", std::ios::binary);
+  out.config_yaml.assign(std::istreambuf_iterator<char>(config), {});
+  if (!config.good() && !config.eof())
+    throw IoError("cannot read '" + (dir / "config.yaml").string() + "'");
+  static const std::set<std::string> not_copied = {"model.safetensors", "optimizer.safetensors",
+                                                   "state.yaml", "config.yaml"};
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && !not_copied.count(name) && !name.starts_with("."))
+      out.copies.emplace_back(name, entry.path().string());
+  }
+  return out;
 }
 
 void write_folder(const std::string& path, const FolderContents& contents) {

@@ -65,6 +65,13 @@ struct FolderContents {
   std::string state_yaml;                                   // -> state.yaml if not empty
 };
 
+// What a model folder derived from `folder` (averaged, quantized) keeps of it as it is:
+// config.yaml, read into config_yaml, and as copies every other regular file except the weights
+// and the training state (model.safetensors, optimizer.safetensors, state.yaml) and hidden files
+// (the manifest): the vocabulary, a shortlist. The caller adds the parameters. IoError naming
+// config.yaml when it cannot be read.
+FolderContents derived_folder_contents(const std::string& folder);
+
 // Writes a complete folder at path atomically: into "<path>.tmp", its manifest last
 // (write_manifest), then renamed over path (an existing folder at path is replaced only once
 // the new one is complete).

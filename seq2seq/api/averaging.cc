@@ -2,9 +2,7 @@
 #include "seq2seq/api/averaging.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <set>
+#include <map>
 
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/error.h"
@@ -17,13 +15,6 @@ namespace fs = std::filesystem;
 namespace s2s::api {
 
 namespace {
-
-// The files of a checkpoint that are not the model's: they stay behind.
-bool model_file(const std::string& name) {
-  static const std::set<std::string> training_only = {"model.safetensors", "optimizer.safetensors",
-                                                      "state.yaml", "config.yaml"};
-  return !training_only.count(name) && !name.starts_with(".");
-}
 
 double value_at(const Tensor& t, int64_t i) {
   return t.dtype() == DType::f64 ? t.data<double>()[i] : t.data<float>()[i];
@@ -80,18 +71,9 @@ void average_models(const std::vector<std::string>& folders, const std::string& 
     }
     means.push_back(std::move(p));
   }
-  FolderContents contents;
+  FolderContents contents = derived_folder_contents(folders[0]);
   for (Parameter& p : means)
     contents.parameters.push_back(&p);
-  std::ifstream config(fs::path(folders[0]) / "config.yaml", std::ios::binary);
-  contents.config_yaml.assign(std::istreambuf_iterator<char>(config), {});
-  if (!config.good() && !config.eof())
-    throw IoError("average: cannot read '" + folders[0] + "/config.yaml'");
-  for (const auto& entry : fs::directory_iterator(folders[0])) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && model_file(name))
-      contents.copies.emplace_back(name, entry.path().string());
-  }
   write_folder(output, contents);
 }
 

@@ -3,10 +3,6 @@
 #include "seq2seq/api/quantize.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
-#include <set>
 
 #include "seq2seq/checkpoint.h"
 #include "seq2seq/error.h"
@@ -58,20 +54,9 @@ QuantizeSummary quantize_model(const std::string& folder, const std::string& out
   if (summary.int8_tensors == 0)
     throw InputError("quantize: '" + folder + "' has no weight matrix to quantize");
 
-  FolderContents out;
+  FolderContents out = derived_folder_contents(folder);
   for (Parameter& p : parameters)
     out.parameters.push_back(&p);
-  std::ifstream config(dir / "config.yaml", std::ios::binary);
-  out.config_yaml.assign(std::istreambuf_iterator<char>(config), {});
-  if (!config.good() && !config.eof())
-    throw IoError("quantize: cannot read '" + (dir / "config.yaml").string() + "'");
-  static const std::set<std::string> replaced = {"model.safetensors", "config.yaml",
-                                                 "optimizer.safetensors", "state.yaml"};
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && !replaced.count(name) && !name.starts_with("."))
-      out.copies.emplace_back(name, entry.path().string());
-  }
   write_folder(output, out);
   summary.bytes_after = fs::file_size(fs::path(output) / "model.safetensors");
   return summary;

@@ -186,6 +186,37 @@ void check_same_vocabulary(std::span<TranslationModel* const> models,
   }
 }
 
+namespace {
+
+// Limits every model's output to the pieces a batch's shortlist allows while it lives, and lifts
+// the limit however the search ends. Without a shortlist it does nothing.
+class OutputRestriction {
+ public:
+  OutputRestriction(std::span<TranslationModel* const> models, const Shortlist* shortlist,
+                    const std::vector<std::vector<int32_t>>& sources,
+                    const std::vector<size_t>& batch)
+      : models_(shortlist ? models : std::span<TranslationModel* const>()) {
+    if (!shortlist) return;
+    std::vector<const std::vector<int32_t>*> batch_sources;
+    for (size_t j : batch)
+      batch_sources.push_back(&sources[j]);
+    const std::vector<int32_t> allowed = shortlist->allowed(batch_sources);
+    for (TranslationModel* m : models_)
+      m->decoder->restrict_vocabulary(allowed);
+  }
+  ~OutputRestriction() {
+    for (TranslationModel* m : models_)
+      m->decoder->restrict_vocabulary({});
+  }
+  OutputRestriction(const OutputRestriction&) = delete;
+  OutputRestriction& operator=(const OutputRestriction&) = delete;
+
+ private:
+  std::span<TranslationModel* const> models_;
+};
+
+}  // namespace
+
 std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
                                       const std::vector<std::string>& lines,
                                       const TranslateSettings& options) {
@@ -210,26 +241,8 @@ std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
     }
     // The shortlist of the first model (an ensemble shares its vocabulary) for every member.
     const Shortlist* shortlist = options.use_shortlist ? models[0]->shortlist.get() : nullptr;
-    if (shortlist) {
-      std::vector<const std::vector<int32_t>*> batch_sources;
-      for (size_t j : batch)
-        batch_sources.push_back(&sources[j]);
-      const std::vector<int32_t> allowed = shortlist->allowed(batch_sources);
-      for (TranslationModel* m : models)
-        m->decoder->restrict_vocabulary(allowed);
-    }
-    std::vector<std::vector<Hypothesis>> found;
-    try {
-      found = beam_search(members, lengths, options.search);
-    } catch (...) {
-      if (shortlist)
-        for (TranslationModel* m : models)
-          m->decoder->restrict_vocabulary({});
-      throw;
-    }
-    if (shortlist)
-      for (TranslationModel* m : models)
-        m->decoder->restrict_vocabulary({});
+    const OutputRestriction restriction(models, shortlist, sources, batch);
+    std::vector<std::vector<Hypothesis>> found = beam_search(members, lengths, options.search);
     for (size_t j = 0; j < batch.size(); ++j) {
       TranslatedLine& t = out[batch[j]];
       t.hypotheses = std::move(found[j]);

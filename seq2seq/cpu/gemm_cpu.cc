@@ -9,14 +9,10 @@
 
 #include <type_traits>
 
-#include "seq2seq/parallel_for.h"
+#include "seq2seq/cpu/product_blocks.h"
 
 namespace s2s::cpu {
 namespace {
-
-// Products under this many multiply-adds run on the calling thread: waking the pool would cost
-// more than the second core saves.
-constexpr double kParallelMacs = 1 << 18;
 
 // One row-major BLAS call: sgemm or dgemm by T.
 template <typename T>
@@ -53,14 +49,7 @@ void gemm(const T* a, bool transpose_a, const T* b, bool transpose_b, T* c, int6
     blas(transpose_a, transpose_b, rows, cols, k, alpha, a_block, lda, b_block, ldb, beta,
          c + r0 * n + c0, n);
   };
-  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (macs < kParallelMacs) {
-    block(0, m, 0, n);
-  } else if (n >= m) {
-    parallel_for(n, 32, [&](int64_t begin, int64_t end) { block(0, m, begin, end - begin); });
-  } else {
-    parallel_for(m, 16, [&](int64_t begin, int64_t end) { block(begin, end - begin, 0, n); });
-  }
+  for_each_product_block(m, n, k, /*min_cols=*/32, /*min_rows=*/16, block);
 }
 
 template void gemm<float>(const float*, bool, const float*, bool, float*, int64_t, int64_t, int64_t,

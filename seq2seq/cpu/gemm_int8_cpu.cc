@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "seq2seq/cpu/product_blocks.h"
 #include "seq2seq/error.h"
 #include "seq2seq/parallel_for.h"
 
@@ -25,9 +26,6 @@ namespace {
 
 using dnnl::memory;
 using DataType = dnnl::memory::data_type;
-
-// Products under this many multiply-adds run on the calling thread (as in gemm_cpu.cc).
-constexpr double kParallelMacs = 1 << 18;
 
 // The engine and the run-time-shape matmul, made once for the process.
 struct Backend {
@@ -132,13 +130,7 @@ void gemm_int8(const float* a, int64_t m, int64_t k, const int8_t* w, const floa
       }
     }
   };
-  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (macs < kParallelMacs)
-    block(0, m, 0, n);
-  else if (n >= m)
-    parallel_for(n, 64, [&](int64_t begin, int64_t end) { block(0, m, begin, end - begin); });
-  else
-    parallel_for(m, 16, [&](int64_t begin, int64_t end) { block(begin, end - begin, 0, n); });
+  for_each_product_block(m, n, k, /*min_cols=*/64, /*min_rows=*/16, block);
 }
 
 const char* int8_backend() {
