@@ -21,7 +21,7 @@ echo "recipe: $recipe ${EXTRA:-}, $steps steps"
 printf '%-6s %-5s %14s %10s %10s\n' round cache "train seconds" "user s" "sys s"
 for round in $(seq "$rounds"); do
   for cache in on off; do
-    limit=$([[ $cache == on ]] && echo "${S2S_HOST_CACHE_MB:-2048}" || echo 0)
+    limit=$([[ $cache == on ]] && echo "${S2S_HOST_CACHE_MB:-256}" || echo 0)
     rm -rf "$work/run"
     S2S_HOST_CACHE_MB=$limit /usr/bin/time -f '%U %S' -o "$work/time" \
       "$s2s" train -r "$recipe" -o "$work/run" --train.max_steps "$steps" \

@@ -1,5 +1,6 @@
-// The host caching allocator: aligned blocks, reuse of a freed block of the same size class,
-// the cache limit, release, and concurrent use.
+// The host caching allocator: aligned blocks, reuse of a freed block of the same size class or
+// a somewhat larger one, oldest-first eviction at the cache limit, release, the tensor byte
+// counts, and concurrent use.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -44,6 +45,66 @@ TEST_F(HostAllocator, AFreedLargeBlockServesTheNextRequestOfItsSizeClass) {
   EXPECT_EQ(host_allocator::stats().hits, before.hits + 1);
   EXPECT_EQ(host_allocator::stats().cached_bytes, before.cached_bytes - (bytes + 242'880));
   host_allocator::deallocate(second, bytes - 1000);
+}
+
+TEST_F(HostAllocator, ASomewhatLargerIdleBlockServesASmallerRequestAndReturnsWhole) {
+  host_allocator::set_cache_limit(size_t{64} << 20);
+  host_allocator::release_cached();
+  const size_t large = 5'000'000, smaller = 4'000'000;  // classes 5,242,880 and 4,194,304
+  void* block = host_allocator::allocate(large);
+  host_allocator::deallocate(block, large);
+  const auto before = host_allocator::stats();
+  void* reused = host_allocator::allocate(smaller);
+  EXPECT_EQ(reused, block);
+  EXPECT_EQ(host_allocator::stats().hits, before.hits + 1);
+  EXPECT_EQ(host_allocator::stats().in_use_bytes, before.in_use_bytes + 5'242'880);
+  std::memset(reused, 1, large);                // the whole block is the caller's
+  host_allocator::deallocate(reused, smaller);  // the block's real size goes back, not 4 MB
+  EXPECT_EQ(host_allocator::stats().cached_bytes, before.cached_bytes);
+  EXPECT_EQ(host_allocator::stats().in_use_bytes, before.in_use_bytes);
+}
+
+TEST_F(HostAllocator, AMuchLargerIdleBlockIsNotSpentOnASmallRequest) {
+  host_allocator::set_cache_limit(size_t{64} << 20);
+  host_allocator::release_cached();
+  void* big = host_allocator::allocate(size_t{16} << 20);
+  host_allocator::deallocate(big, size_t{16} << 20);
+  const auto before = host_allocator::stats();
+  void* small = host_allocator::allocate(size_t{1} << 20);
+  EXPECT_EQ(host_allocator::stats().misses, before.misses + 1);
+  EXPECT_EQ(host_allocator::stats().cached_bytes, before.cached_bytes);  // the big one stays idle
+  host_allocator::deallocate(small, size_t{1} << 20);
+}
+
+TEST_F(HostAllocator, AboveTheLimitTheOldestIdleBlocksGoBackFirst) {
+  const size_t bytes = 300'000, block_bytes = 327'680;  // one class
+  host_allocator::set_cache_limit(2 * block_bytes);
+  host_allocator::release_cached();
+  void* oldest = host_allocator::allocate(bytes);
+  void* middle = host_allocator::allocate(bytes);
+  void* newest = host_allocator::allocate(bytes);
+  host_allocator::deallocate(oldest, bytes);
+  host_allocator::deallocate(middle, bytes);
+  host_allocator::deallocate(newest, bytes);  // over the limit: `oldest` is unmapped
+  EXPECT_EQ(host_allocator::stats().cached_bytes, 2 * block_bytes);
+  const auto before = host_allocator::stats();
+  void* first = host_allocator::allocate(bytes);
+  void* second = host_allocator::allocate(bytes);
+  EXPECT_EQ(host_allocator::stats().hits, before.hits + 2);
+  EXPECT_TRUE((first == middle && second == newest) || (first == newest && second == middle));
+  host_allocator::deallocate(first, bytes);
+  host_allocator::deallocate(second, bytes);
+}
+
+TEST_F(HostAllocator, CountsTheBytesLiveTensorsHoldAndTheirPeak) {
+  const auto before = host_allocator::stats();
+  {
+    Tensor a = Tensor::empty({1000, 1000});  // 4,000,000 bytes: class 4,194,304
+    Tensor b = Tensor::empty({10});          // 40 bytes: 64
+    EXPECT_EQ(host_allocator::stats().in_use_bytes, before.in_use_bytes + 4'194'304 + 64);
+    EXPECT_GE(host_allocator::stats().peak_in_use_bytes, before.in_use_bytes + 4'194'304 + 64);
+  }
+  EXPECT_EQ(host_allocator::stats().in_use_bytes, before.in_use_bytes);
 }
 
 TEST_F(HostAllocator, TheLimitBoundsWhatIsKeptIdle) {

@@ -939,14 +939,15 @@ TrainingSummary Trainer::run() {
         format("%.1f", total_times_.total()) +
         (options_.parallel.mode == ParallelMode::async ? " thread-seconds" : " s"));
   {
-    // What the host allocator's cache of freed blocks (host_allocator.h) holds now, idle: part of
-    // the process's memory that no tensor uses, kept to spare the next step the page faults.
-    const host_allocator::Stats cache = host_allocator::stats();
-    const double lookups = static_cast<double>(cache.hits + cache.misses);
-    log("host memory cache: " + format("%.0f", cache.cached_bytes / 1048576.0) +
-        " MiB idle (limit " + format("%.0f", host_allocator::cache_limit() / 1048576.0) +
-        " MiB, S2S_HOST_CACHE_MB); " +
-        format("%.1f", lookups > 0 ? 100.0 * cache.hits / lookups : 0.0) +
+    // Where the process's host memory went (host_allocator.h): tensors at their peak, and the
+    // cache of freed blocks, which no tensor uses but spares the next step the page faults.
+    const host_allocator::Stats memory = host_allocator::stats();
+    const double lookups = static_cast<double>(memory.hits + memory.misses);
+    const auto mib = [](size_t bytes) { return format("%.0f", bytes / 1048576.0) + " MiB"; };
+    log("host memory: tensors " + mib(memory.peak_in_use_bytes) + " at most, " +
+        mib(memory.in_use_bytes) + " now; cache " + mib(memory.cached_bytes) + " idle (limit " +
+        mib(host_allocator::cache_limit()) + ", S2S_HOST_CACHE_MB), " +
+        format("%.1f", lookups > 0 ? 100.0 * memory.hits / lookups : 0.0) +
         "% of large allocations served from it");
   }
   if (is_root()) {
