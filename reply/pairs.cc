@@ -2,12 +2,15 @@
 #include "reply/pairs.h"
 
 #include <cctype>
+#include <cstdio>
 #include <functional>
 #include <regex>
 #include <sstream>
 
 #include "reply/mime.h"
 #include "reply/quote.h"
+#include "reply/response_set.h"
+#include "reply/threads.h"
 #include "seq2seq/error.h"
 
 namespace s2s::reply {
@@ -123,7 +126,15 @@ std::optional<Pair> PairExtractor::extract(const RawMessage& raw) {
   if (split.interleaved) ++stats_.interleaved;
   if (!message.problems.empty()) ++stats_.broken_mime;
   stats_.replaced_characters += message.replaced;
-  return Pair{std::move(split.original), std::move(split.reply), raw.where};
+  std::vector<std::string> links;
+  for (const char* header : {"Message-ID", "In-Reply-To", "References"})
+    for (std::string& id : message_ids(message.header(header)))
+      links.push_back(std::move(id));
+  char text_key[32];
+  std::snprintf(text_key, sizeof text_key, "text:%016llx",
+                static_cast<unsigned long long>(fnv1a64(collapse_whitespace(split.original))));
+  links.emplace_back(text_key);
+  return Pair{std::move(split.original), std::move(split.reply), raw.where, std::move(links)};
 }
 
 size_t count_words(std::string_view text) {

@@ -11,15 +11,24 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "reply/mailbox.h"
 
 namespace s2s::reply {
 
+// The message text a reply model reads as "no message at all": `reply-data training
+// --prior-percent` adds pairs with it, so that the model's P(reply | kNoMessage) estimates the
+// reply's prior P(reply), which the conditioned score log P(r | m) - lambda log P(r) subtracts.
+inline constexpr const char* kNoMessage = "(no message)";
+
 struct Pair {
   std::string message;  // the quoted original
   std::string reply;    // the new text
   std::string where;    // where the reply e-mail came from (RawMessage::where)
+  // What ties the pair to its conversation (reply/threads.h): the reply e-mail's own and
+  // referenced message ids, and "text:" + a hash of the quoted message's collapsed text.
+  std::vector<std::string> links;
 };
 
 enum class DropReason {

@@ -161,6 +161,58 @@ std::string normalize_response(std::string_view text) {
   return out;
 }
 
+size_t sentence_end(const std::string& text, size_t from) {
+  for (size_t k = from; k < text.size(); ++k) {
+    const char c = text[k];
+    if ((c == '.' || c == '!' || c == '?') && (k + 1 == text.size() || text[k + 1] == ' ')) {
+      // "e.g. x", "Mr. X": a terminator after a single letter or a title does not end a sentence.
+      size_t w = text.rfind(' ', k);
+      const size_t start = w == std::string::npos || w < from ? from : w + 1;
+      const std::string_view word = std::string_view(text).substr(start, k - start);
+      if (c == '.' &&
+          (word.size() <= 1 || word.find('.') != std::string_view::npos || word == "Mr" ||
+           word == "Dr" || word == "Mrs" || word == "Ms" || word == "vs" || word == "etc"))
+        continue;
+      return k + 1;
+    }
+  }
+  return text.size();
+}
+
+std::vector<std::vector<std::string>> paragraph_sentences(std::string_view text) {
+  std::vector<std::vector<std::string>> paragraphs;
+  std::string paragraph;
+  const auto flush = [&] {
+    paragraph = collapse_whitespace(paragraph);
+    if (!paragraph.empty()) {
+      std::vector<std::string> sentences;
+      for (size_t from = 0; from < paragraph.size();) {
+        const size_t end = sentence_end(paragraph, from);
+        sentences.push_back(
+            collapse_whitespace(std::string_view(paragraph).substr(from, end - from)));
+        if (sentences.back().empty()) sentences.pop_back();
+        from = end;
+      }
+      paragraphs.push_back(std::move(sentences));
+    }
+    paragraph.clear();
+  };
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(start, end - start);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      flush();
+    } else {
+      paragraph.append(line);
+      paragraph.push_back(' ');
+    }
+    start = end + 1;
+  }
+  flush();
+  return paragraphs;
+}
+
 std::string candidate_response(std::string_view reply, CandidateMode mode, size_t max_tokens) {
   if (mode == CandidateMode::kWholeReply) {
     std::string text = collapse_whitespace(reply);
@@ -197,23 +249,7 @@ std::string candidate_response(std::string_view reply, CandidateMode mode, size_
     paragraph += ' ';
   }
   paragraph = collapse_whitespace(paragraph);
-  size_t cut = paragraph.size();
-  for (size_t k = 0; k < paragraph.size(); ++k) {
-    const char c = paragraph[k];
-    if ((c == '.' || c == '!' || c == '?') &&
-        (k + 1 == paragraph.size() || paragraph[k + 1] == ' ')) {
-      // "e.g. x", "Mr. X": a terminator after a single letter or a title does not end a sentence.
-      size_t w = paragraph.rfind(' ', k);
-      const std::string_view word = std::string_view(paragraph).substr(
-          w == std::string::npos ? 0 : w + 1, k - (w == std::string::npos ? 0 : w + 1));
-      if (c == '.' &&
-          (word.size() <= 1 || word.find('.') != std::string_view::npos || word == "Mr" ||
-           word == "Dr" || word == "Mrs" || word == "Ms" || word == "vs" || word == "etc"))
-        continue;
-      cut = k + 1;
-      break;
-    }
-  }
+  const size_t cut = sentence_end(paragraph, 0);
   return first_tokens(std::string_view(paragraph).substr(0, cut), max_tokens);
 }
 

@@ -68,6 +68,12 @@ std::string normalize_response(std::string_view text);
 std::string collapse_whitespace(std::string_view text);
 // The first max_words space-separated words of collapsed text (all when max_words is 0).
 std::string first_words(const std::string& collapsed, size_t max_words);
+// Where the sentence of collapsed text starting at `from` ends (one past its '.', '!' or '?'
+// followed by a space or the end; not after a single letter, an abbreviation with a dot or a
+// title such as "Mr"), or text.size().
+size_t sentence_end(const std::string& text, size_t from);
+// The paragraphs of a text (blank lines between them), each as its sentences, collapsed.
+std::vector<std::vector<std::string>> paragraph_sentences(std::string_view text);
 // The candidate response of a reply, or "" when it gives none.
 std::string candidate_response(std::string_view reply, CandidateMode mode, size_t max_tokens);
 

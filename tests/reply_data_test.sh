@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test of `s2s reply-data extract|responses|baseline` through the real binary, on a
-# tiny mbox and JSON records made here. Usage: reply_data_test.sh PATH_TO_S2S
+# End-to-end test of `s2s reply-data extract|split|responses|baseline|pretraining|training`
+# through the real binary, on a tiny mbox, JSON records and Brown-corpus-like files made here.
+# Usage: reply_data_test.sh PATH_TO_S2S
 set -u
 s2s=$1
 failures=0
@@ -55,6 +56,70 @@ grep -q "^Yes, sorry.	Yes, sorry.	" "$d/body" || fail "responses: no 'Yes, sorry
 expect_exit 0 "baseline" -- "$s2s" reply-data baseline -i "$d/pairs.tsv" --responses "$d/responses.tsv" --k 1
 grep -q "^pairs: 8$" "$d/out" || fail "baseline: $(cat "$d/out")"
 grep -q "^recall@1 (all pairs): 0.625$" "$d/out" && grep -q "^recall@1 (mapped): 0.714" "$d/out" || fail "baseline recall: $(cat "$d/out")"
+
+# Threads: replies linked by Message-ID / In-Reply-To / References (or quoting the same text)
+# share a thread key; split keeps a thread on one side.
+{
+  printf 'From a@x Mon Sep  2 10:00:00 2002\nMessage-ID: <a@x>\nIn-Reply-To: <root@x>\nSubject: Re: q\n\n> Is it fixed?\n\nYes.\n\n'
+  printf 'From b@x Mon Sep  2 11:00:00 2002\nMessage-ID: <b@x>\nReferences: <root@x>\n <a@x>\nSubject: Re: q\n\n> Yes.\n\nThanks!\n\n'
+  printf 'From c@y Mon Sep  2 12:00:00 2002\nMessage-ID: <c@y>\nIn-Reply-To: <other@y>\nSubject: Re: z\n\n> Lunch at noon?\n\nSure.\n\n'
+  printf 'From d@z Mon Sep  2 13:00:00 2002\nSubject: Re: z\n\n> Lunch  at noon?\n\nNo, at one.\n\n'
+} > "$d/threads.mbox"
+expect_exit 0 "extract --threads" -- "$s2s" reply-data extract "$d/threads.mbox" -o "$d/tp.tsv" --threads "$d/tp.threads"
+[ "$(wc -l <"$d/tp.threads")" -eq 4 ] || fail "extract --threads: not one key per pair: $(cat "$d/tp.threads")"
+[ "$(sed -n 1p "$d/tp.threads")" = "<a@x>" ] && [ "$(sed -n 2p "$d/tp.threads")" = "<a@x>" ] ||
+  fail "extract --threads: a reply and its reply are not one thread: $(cat "$d/tp.threads")"
+[ "$(sed -n 3p "$d/tp.threads")" = "$(sed -n 4p "$d/tp.threads")" ] ||
+  fail "extract --threads: two replies quoting the same text are not one thread"
+[ "$(sed -n 1p "$d/tp.threads")" != "$(sed -n 3p "$d/tp.threads")" ] || fail "extract --threads: all one thread"
+# 300 pairs in 60 threads: every thread on one side, shares near 50/10/40, reproducible.
+awk 'BEGIN { for (i = 0; i < 300; ++i) printf "message %d of thread %d\treply %d\n", i, i % 60, i }' > "$d/many.tsv"
+awk 'BEGIN { for (i = 0; i < 300; ++i) printf "<t%d@x>\n", i % 60 }' > "$d/many.threads"
+expect_exit 0 "split" -- "$s2s" reply-data split -i "$d/many.tsv" --threads "$d/many.threads" -o "$d/split" --dev 10 --test 40
+grep -q "^test: [0-9]* pairs in [0-9]* threads$" "$d/out" || fail "split: no counts: $(cat "$d/out")"
+[ "$(cat "$d/split/train.tsv" "$d/split/dev.tsv" "$d/split/test.tsv" | sort | md5sum)" = "$(sort "$d/many.tsv" | md5sum)" ] ||
+  fail "split: the three files are not the pairs"
+for split in train dev test; do
+  sed 's/.* of thread \([0-9]*\)\t.*/\1/' "$d/split/$split.tsv" | sort -u > "$d/$split.ids"
+done
+[ -z "$(comm -12 "$d/train.ids" "$d/test.ids")$(comm -12 "$d/train.ids" "$d/dev.ids")$(comm -12 "$d/dev.ids" "$d/test.ids")" ] ||
+  fail "split: a thread on two sides"
+[ "$(wc -l <"$d/split/test.tsv")" -ge 60 ] && [ "$(wc -l <"$d/split/test.tsv")" -le 180 ] ||
+  fail "split: test has $(wc -l <"$d/split/test.tsv") of 300 pairs for a 40% share"
+cp "$d/split/test.tsv" "$d/test.first"
+expect_exit 0 "split again" -- "$s2s" reply-data split -i "$d/many.tsv" --threads "$d/many.threads" -o "$d/split"
+cmp -s "$d/test.first" "$d/split/test.tsv" || fail "split: not reproducible"
+head -299 "$d/many.threads" > "$d/short.threads"
+expect_exit 1 "split with a thread file one line short" -- "$s2s" reply-data split -i "$d/many.tsv" --threads "$d/short.threads" -o "$d/split2"
+grep -q "short.threads.*fewer lines" "$d/err" || fail "split, short thread file: $(cat "$d/err")"
+[ -e "$d/split2/train.tsv" ] && fail "split: partial output left behind"
+expect_exit 2 "split with shares over 100" -- "$s2s" reply-data split -i "$d/many.tsv" --threads "$d/many.threads" -o "$d/split3" --dev 70 --test 40
+
+# Pretraining pairs: next sentences of the pairs' texts and of Brown corpus files.
+printf 'First line here. Second one follows.\\n\\nA new paragraph.\tAnd its reply. Which goes on.\n' > "$d/pre.tsv"
+mkdir -p "$d/brown"
+printf '\n\n\tThe/at jury/nn said/vbd ./.\n\n\n\tIt/pps was/bedz late/jj ./.\n' > "$d/brown/ca01"
+printf 'not a corpus file\n' > "$d/brown/README"
+expect_exit 0 "pretraining" -- "$s2s" reply-data pretraining -i "$d/pre.tsv" --brown "$d/brown" -o "$d/pretrain.tsv"
+grep -q "^First line here.	Second one follows.$" "$d/pretrain.tsv" || fail "pretraining: no sentence pair: $(cat "$d/pretrain.tsv")"
+grep -q "^First line here. Second one follows.	A new paragraph.$" "$d/pretrain.tsv" || fail "pretraining: no paragraph pair"
+grep -q "^And its reply.	Which goes on.$" "$d/pretrain.tsv" || fail "pretraining: the reply's text is not used"
+grep -q "^The jury said.	It was late.$" "$d/pretrain.tsv" || fail "pretraining: no Brown pair: $(cat "$d/pretrain.tsv")"
+[ "$(wc -l <"$d/pretrain.tsv")" -eq 4 ] || fail "pretraining: expected 4 pairs: $(cat "$d/pretrain.tsv")"
+mkdir -p "$d/empty"
+expect_exit 1 "pretraining with a folder without Brown files" -- "$s2s" reply-data pretraining --brown "$d/empty" -o "$d/pre2.tsv"
+grep -q "empty.*no Brown corpus files" "$d/err" || fail "pretraining, empty folder: $(cat "$d/err")"
+[ -e "$d/pre2.tsv" ] && fail "pretraining: partial output left behind"
+printf '\tbad/nn \xff/nn\n' > "$d/brown/ca02"
+expect_exit 1 "pretraining on invalid UTF-8" -- "$s2s" reply-data pretraining --brown "$d/brown" -o "$d/pre3.tsv"
+grep -q "ca02:1: invalid UTF-8" "$d/err" || fail "pretraining, invalid UTF-8: $(cat "$d/err")"
+expect_exit 2 "pretraining without input" -- "$s2s" reply-data pretraining -o "$d/pre4.tsv"
+
+# Training pairs with the prior: every target once more after "(no message)" at 100%.
+expect_exit 0 "training --prior-percent 100" -- "$s2s" reply-data training -i "$d/pairs.tsv" -o "$d/train.pairs" --prior-percent 100
+[ "$(grep -c '^(no message)	' "$d/train.pairs")" -eq 8 ] && [ "$(wc -l <"$d/train.pairs")" -eq 16 ] ||
+  fail "training --prior-percent 100: $(cat "$d/train.pairs")"
+expect_exit 2 "training --prior-percent 101" -- "$s2s" reply-data training -i "$d/pairs.tsv" -o "$d/t2" --prior-percent 101
 
 # Bad input: one line on stderr, exit 1 (input) or 2 (usage), no partial output.
 printf 'Sounds good\tc\t0.5\n' > "$d/bad.tsv"

