@@ -11,17 +11,19 @@ namespace s2s {
 namespace {
 
 struct OpenPrefix {
+  double bound;  // log_prob + the largest bonus of a sequence through node
   double log_prob;
   Constraint::State node;  // the trie node the prefix reaches
   int32_t token;           // its last token, fed to the decoder when it is expanded
   int64_t parent_row;      // the pool row of the state before that token
-  bool operator<(const OpenPrefix& other) const { return log_prob < other.log_prob; }
+  bool operator<(const OpenPrefix& other) const { return bound < other.bound; }
 };
 
 struct Finished {
+  double score;  // log_prob + the sequence's bonus
   double log_prob;
   Constraint::State node;
-  bool operator<(const Finished& other) const { return log_prob < other.log_prob; }
+  bool operator<(const Finished& other) const { return score < other.score; }
 };
 
 struct SentenceSearch {
@@ -55,26 +57,37 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
                                               TrieSearchStats* stats) {
   S2S_CHECK(options.expand_per_step >= 1, "trie search: expand_per_step must be at least 1, got ",
             options.expand_per_step);
+  S2S_CHECK(!options.end_bonus == !options.subtree_bonus,
+            "trie search: end_bonus and subtree_bonus come together");
+  const auto bonus_at = [&](const std::vector<double>* bonus, Constraint::State node) {
+    if (!bonus) return 0.0;
+    S2S_CHECK(node >= 0 && static_cast<size_t>(node) < bonus->size(),
+              "trie search: no bonus for trie node ", node);
+    return (*bonus)[static_cast<size_t>(node)];
+  };
   std::unique_ptr<DecoderState> pool = decoder.start(memory);
   const int64_t batch = pool->rows();
   const int64_t vocab = decoder.vocab_size();
   std::vector<SentenceSearch> sentences(batch);
   if (stats) stats->sentence_expansions.assign(batch, 0);
   for (int64_t b = 0; b < batch; ++b)
-    sentences[b].push_open({0.0, trie.start(b), options.bos_id, b});
+    sentences[b].push_open(
+        {bonus_at(options.subtree_bonus, trie.start(b)), 0.0, trie.start(b), options.bos_id, b});
   int64_t compact_at = options.pool_rows;
 
   std::vector<int32_t> parent_rows, tokens;
   std::vector<OpenPrefix> expanded;
   std::vector<int64_t> owner;  // the sentence of each expanded prefix
   for (;;) {
-    // Report what is known to be next best: a finished sequence at least as likely as every
-    // open prefix, since extending a prefix never raises its probability.
+    // Report what is known to be next best: a finished sequence scoring at least every open
+    // prefix's bound, since extending a prefix never raises its probability and no sequence
+    // through it has a larger bonus.
     for (int64_t b = 0; b < batch; ++b) {
       SentenceSearch& s = sentences[b];
       while (!s.done && !s.finished.empty() &&
-             (s.open.empty() || s.finished.top().log_prob >= s.best_open().log_prob)) {
-        s.hits.push_back({s.finished.top().node, s.finished.top().log_prob});
+             (s.open.empty() || s.finished.top().score >= s.best_open().bound)) {
+        s.hits.push_back(
+            {s.finished.top().node, s.finished.top().log_prob, s.finished.top().score});
         s.finished.pop();
         if (enough(b, s.hits)) s.finish();
       }
@@ -88,7 +101,7 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
       // into this step saves steps. None worse than a finished sequence: that one comes first.
       for (int taken = 0; taken < options.expand_per_step && !s.open.empty(); ++taken) {
         const OpenPrefix& best = s.best_open();
-        if (taken > 0 && !s.finished.empty() && best.log_prob <= s.finished.top().log_prob) break;
+        if (taken > 0 && !s.finished.empty() && best.bound <= s.finished.top().score) break;
         expanded.push_back(best);
         owner.push_back(b);
         parent_rows.push_back(static_cast<int32_t>(best.parent_row));
@@ -120,11 +133,14 @@ std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& me
                   " outside the decoder's vocabulary of ", vocab);
         const double log_prob = prefix.log_prob + (wide ? precise[row + token]
                                                         : static_cast<double>(narrow[row + token]));
-        if (token == options.eos_id)
-          s.finished.push({log_prob, prefix.node});
-        else
-          s.push_open({log_prob, trie.advance(prefix.node, token), token,
+        if (token == options.eos_id) {
+          s.finished.push(
+              {log_prob + bonus_at(options.end_bonus, prefix.node), log_prob, prefix.node});
+        } else {
+          const Constraint::State node = trie.advance(prefix.node, token);
+          s.push_open({log_prob + bonus_at(options.subtree_bonus, node), log_prob, node, token,
                        first_row + static_cast<int64_t>(i)});
+        }
       }
     }
     if (pool->rows() > compact_at) {

@@ -33,11 +33,18 @@ struct TrieSearchOptions {
   // Decoder states kept (one per expanded prefix) before the pool is compacted to the ones that
   // open prefixes still start from: bounds memory for a model that expands much of the trie.
   int64_t pool_rows = 16384;
+  // A constant per sequence added to its log-probability for the ranking (smart reply's
+  // -lambda log P(response)), given per trie node: end_bonus[n] for the sequence ending at node n,
+  // and subtree_bonus[n] >= every end_bonus below n (the search's bound for a prefix at n is its
+  // log-probability plus that, so it stays exact). Both null: no constant, rank by log P.
+  const std::vector<double>* end_bonus = nullptr;
+  const std::vector<double>* subtree_bonus = nullptr;
 };
 
 struct TrieHit {
   Constraint::State node = 0;  // the trie node where the sequence ends (EOS allowed there)
   double log_prob = 0;         // log P(sequence, EOS | source)
+  double score = 0;            // what the ranking is by: log_prob + end_bonus (if any)
 };
 
 struct TrieSearchStats {
@@ -51,8 +58,8 @@ struct TrieSearchStats {
 // best first. Return true when the sentence has enough (the search stops expanding it).
 using TrieSearchEnough = std::function<bool(int64_t sentence, std::span<const TrieHit> hits)>;
 
-// Searches memory's B sentences; result[b] is the ordered list of hits reported for sentence b
-// (all of the trie's sequences if `enough` never says stop).
+// Searches memory's B sentences; result[b] is the ordered list of hits reported for sentence b,
+// best score first (all of the trie's sequences if `enough` never says stop).
 std::vector<std::vector<TrieHit>> trie_search(Decoder& decoder, const Memory& memory,
                                               const Constraint& trie,
                                               const TrieSearchEnough& enough,

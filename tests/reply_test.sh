@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of `s2s reply` through the real binary: a tiny message -> reply model (the reply
 # is decided by the message's first digit) scores a response set by trie search; its top 3 equal
-# forced decoding of every response (--evaluate --forced-check, and the batch job --exhaustive); suggestions are diverse, in input order whatever the
-# threads; bad records get error records and the job goes on. Usage: reply_test.sh PATH_TO_S2S
+# forced decoding of every response (--evaluate --forced-check, and the batch job --exhaustive,
+# also with lambda); suggestions are diverse, in input order whatever the threads; bad records
+# get error records and the job goes on; the 1-of-N ranking test tells the model from random,
+# --tune --save keeps lambda in the model folder. Usage: reply_test.sh PATH_TO_S2S
 set -u
 s2s=$1
 . "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
@@ -128,6 +130,44 @@ printf 'x\tc1\n' > broken.tsv
 "$s2s" reply -m $m --responses broken.tsv -i test.txt -o never.jsonl >/dev/null 2>err2.txt
 check "a broken response file: exit 1, no output" [ $? -eq 1 -a ! -e never.jsonl ]
 check "a broken response file: the error names broken.tsv:1" grep -q "broken.tsv:1" err2.txt
+
+# 4. The 1-of-N ranking test (the test that can tell), lambda, tuning on dev and saving it.
+"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --ranking-only --report rank.json \
+  > rank.txt 2>/dev/null
+check "ranking test exits 0" [ $? -eq 0 ]
+check "ranking test: six scorers with intervals" [ "$(grep -cE '^(model|model \+ TF-IDF|random|prior|shortest-first|TF-IDF) +[0-9.]+ \[' rank.txt)" -eq 6 ]
+r1=$(awk '$1 == "model" && $2 != "+" { print $2 }' rank.txt)
+random_r1=$(awk '$1 == "random" { print $2 }' rank.txt)
+check "the model, which knows the reply from the first digit, ranks it first (R@1 $r1 >= 0.9)" awk -v r="$r1" 'BEGIN { exit !(r >= 0.9) }'
+check "random does not (R@1 $random_r1 <= 0.3)" awk -v r="$random_r1" 'BEGIN { exit !(r <= 0.3) }'
+check "McNemar: the model beats random with p < 0.01" awk '$1 == "random" { exit !($11 + 0 < 0.01) }' rank.txt
+python3 - rank.json <<'PY' >rank_json.txt 2>&1
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["pairs"] == 40 and r["candidates"] >= 2, r
+names = [s["name"] for s in r["scorers"]]
+assert names == ["model", "model + TF-IDF", "random", "prior", "shortest-first", "TF-IDF"], names
+for s in r["scorers"]:
+    for k in ("r1", "r3", "mrr"):
+        assert s[k]["low"] <= s[k]["value"] <= s[k]["high"], (s["name"], k, s[k])
+PY
+check "the JSON report holds every scorer with its intervals ($(tail -1 rank_json.txt))" [ ! -s rank_json.txt ]
+cp -r $m tuned
+"$s2s" reply -m tuned --responses responses.tsv --tune test.tsv --save > tune.txt 2>/dev/null
+check "tune exits 0" [ $? -eq 0 ]
+check "tune prints what it chose" grep -Eq '^chosen on test.tsv: lambda [0-9.]+, TF-IDF weight [0-9.]+' tune.txt
+check "tune --save writes reply.yaml into the model folder" grep -q '^lambda: ' tuned/reply.yaml
+check "and the folder's manifest lists it" grep -q ' reply.yaml$' tuned/.complete
+"$s2s" reply -m tuned --responses responses.tsv -i test.txt --lambda 0.7 > l1.jsonl 2>/dev/null
+check "lambda 0.7: the batch job runs" [ $? -eq 0 ]
+"$s2s" reply -m tuned --responses responses.tsv -i test.txt --lambda 0.7 --exhaustive > l2.jsonl 2>/dev/null
+check "lambda 0.7: trie search == forced decoding of every response" same_records l1.jsonl l2.jsonl
+"$s2s" reply -m tuned --responses responses.tsv -i test.txt --lambda 0 > l0.jsonl 2>/dev/null
+check "lambda 0 gives the ranking of a folder without reply.yaml" same_records t1.jsonl l0.jsonl
+printf 'lambda: [1, 2]\n' > tuned/reply.yaml
+"$s2s" reply -m tuned --responses responses.tsv -i test.txt -o never2.jsonl >/dev/null 2>err3.txt
+check "a malformed reply.yaml: exit 1, no output" [ $? -eq 1 -a ! -e never2.jsonl ]
+check "a malformed reply.yaml: the error names it" grep -q "reply.yaml" err3.txt
 
 echo "reply_test: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 
@@ -94,6 +95,62 @@ TEST(TrieSearch, RanksEverySequenceExactlyAsForcedDecodingDoes) {
                             sequences.size(),
                             "sharpen " + std::to_string(sharpen) + " expand " +
                                 std::to_string(expand) + " sentence " + std::to_string(s));
+    }
+  }
+}
+
+TEST(TrieSearch, WithAConstantPerSequenceRanksByLogProbPlusItExactly) {
+  // Smart reply's -lambda log P(r): a constant per sequence, larger for some long sequences,
+  // which breaks "a prefix bounds its extensions" unless the bound carries the subtree's best
+  // constant. Constants of both signs and magnitudes that reorder the ranking.
+  TinyModel model(37, 7, 2.0);
+  const auto sequences = all_sequences(7, 3);
+  const TrieConstraint trie(sequences, kEos);
+  std::vector<double> end_bonus(trie.nodes(), 0.0), subtree_bonus(trie.nodes(), -1e300);
+  std::map<Constraint::State, std::vector<int32_t>> sequence_of;
+  std::map<std::vector<int32_t>, double> bonus_of;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const double bonus = 0.9 * static_cast<double>(sequences[i].size()) +
+                         std::sin(static_cast<double>(i) * 1.7) * 1.5;
+    bonus_of[sequences[i]] = bonus;
+    Constraint::State node = trie.start(0);
+    for (int32_t token : sequences[i]) {
+      subtree_bonus[node] = std::max(subtree_bonus[node], bonus);
+      node = trie.advance(node, token);
+    }
+    subtree_bonus[node] = std::max(subtree_bonus[node], bonus);
+    end_bonus[node] = bonus;
+    sequence_of[node] = sequences[i];
+  }
+  std::vector<int64_t> lengths;
+  const Memory memory = model.encode(kSources, lengths);
+  for (const size_t stop_after : {size_t{0}, size_t{3}}) {
+    TrieSearchOptions options;
+    options.expand_per_step = 4;
+    options.end_bonus = &end_bonus;
+    options.subtree_bonus = &subtree_bonus;
+    const auto enough = [&](int64_t, std::span<const TrieHit> hits) {
+      return stop_after > 0 && hits.size() >= stop_after;
+    };
+    const auto found = trie_search(model.decoder, memory, trie, enough, options);
+    for (size_t s = 0; s < kSources.size(); ++s) {
+      std::vector<std::pair<double, std::vector<int32_t>>> truth;
+      for (const auto& y : sequences)
+        truth.emplace_back(model.sequence_log_prob(kSources[s], y) + bonus_of[y], y);
+      std::sort(truth.begin(), truth.end(), std::greater<>());
+      const size_t count = stop_after ? stop_after : sequences.size();
+      ASSERT_EQ(found[s].size(), count);
+      bool reordered = false;
+      for (size_t i = 0; i < count; ++i) {
+        EXPECT_EQ(sequence_of.at(found[s][i].node), truth[i].second)
+            << "sentence " << s << " rank " << i;
+        EXPECT_NEAR(found[s][i].score, truth[i].first, 1e-10);
+        EXPECT_NEAR(found[s][i].score - found[s][i].log_prob, bonus_of[truth[i].second], 1e-12);
+        reordered |= i > 0 && found[s][i].log_prob > found[s][i - 1].log_prob;
+      }
+      if (stop_after == 0) {
+        EXPECT_TRUE(reordered) << "the constants should change the order";
+      }
     }
   }
 }

@@ -389,7 +389,8 @@ PYBIND11_MODULE(_s2s, m) {
                              "A message -> reply model ranking a fixed response set (smart reply).")
       .def(py::init([](const std::string& model, const py::object& responses, int k,
                        double threshold, bool diverse, size_t max_message_words,
-                       const std::string& device, int threads, int replicas) {
+                       const std::string& device, int threads, int replicas,
+                       std::optional<double> prior_weight) {
              std::vector<Response> set;
              if (py::isinstance<py::str>(responses)) {
                set = read_responses(responses.cast<std::string>());
@@ -410,18 +411,24 @@ PYBIND11_MODULE(_s2s, m) {
              reply.threshold = threshold;
              reply.diverse = diverse;
              reply.max_message_words = max_message_words;
+             reply.lambda = prior_weight;  // None: the model folder's reply.yaml, else 0
              py::gil_scoped_release release;
              return std::make_unique<ReplySuggester>(model, std::move(set), reply,
                                                      model_options(device, threads, replicas));
            }),
            py::arg("model"), py::arg("responses"), py::arg("k") = 3, py::arg("threshold") = -1e30,
            py::arg("diverse") = true, py::arg("max_message_words") = 0, py::arg("device") = "cpu",
-           py::arg("threads") = kDefaultThreads, py::arg("replicas") = 1)
+           py::arg("threads") = kDefaultThreads, py::arg("replicas") = 1,
+           py::arg("prior_weight") = py::none(),
+           "prior_weight is lambda of the score log P(r | m) - lambda log P(r) (None: the model "
+           "folder's reply.yaml, written by `s2s reply --tune --save`, else 0).")
       .def(
           "suggest",
           [](const ReplySuggester& s, const py::iterable& messages, std::optional<int> k,
-             std::optional<double> threshold, std::optional<bool> diverse) {
+             std::optional<double> threshold, std::optional<bool> diverse,
+             std::optional<double> prior_weight) {
             ReplyOptions o = s.options();
+            if (prior_weight) o.lambda = prior_weight;
             if (k) o.k = *k;
             if (threshold) o.threshold = *threshold;
             if (diverse) o.diverse = *diverse;
@@ -439,6 +446,7 @@ PYBIND11_MODULE(_s2s, m) {
                 d["text"] = s.responses()[g.response].text;
                 d["cluster"] = s.responses()[g.response].cluster;
                 d["score"] = g.score;
+                d["log_prob"] = g.log_prob;
                 suggestions.append(d);
               }
               out.append(suggestions);
@@ -446,9 +454,10 @@ PYBIND11_MODULE(_s2s, m) {
             return out;
           },
           py::arg("messages"), py::arg("k") = py::none(), py::arg("threshold") = py::none(),
-          py::arg("diverse") = py::none(),
-          "Per message, up to k suggestions {text, cluster, score: log P(reply | message)}, "
-          "best first; none when even the best is below the threshold.")
+          py::arg("diverse") = py::none(), py::arg("prior_weight") = py::none(),
+          "Per message, up to k suggestions {text, cluster, score: log P(reply | message) - "
+          "lambda log P(reply), log_prob: log P(reply | message)}, best first; none when even "
+          "the best is below the threshold.")
       .def_property_readonly("responses", [](const ReplySuggester& s) {
         py::list out;
         for (const Response& r : s.responses())

@@ -27,6 +27,25 @@ def test_suggestions_equal_the_cli(s2s_binary, reply_model, test_lines):
     assert right >= 0.3 * len(test_lines)  # the model learns its rule (chance: 0.1)
 
 
+def test_the_prior_weight_equals_the_cli_lambda(s2s_binary, reply_model, test_lines):
+    model, responses = reply_model
+    lines = test_lines[:20]
+    suggester = s2s.ReplySuggester(model, responses, k=3, prior_weight=0.7)
+    found = suggester.suggest(lines)
+    records = "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(lines))
+    cli = [json.loads(line) for line in
+           run_s2s(s2s_binary, "reply", "-m", model, "--responses", responses, "--lambda", "0.7",
+                   stdin=records.encode()).splitlines()]
+    for ours, theirs in zip(found, cli):
+        assert [s["text"] for s in ours] == [s["text"] for s in theirs["suggestions"]]
+        assert [s["score"] for s in ours] == pytest.approx(
+            [s["score"] for s in theirs["suggestions"]], abs=1.01e-4)
+        # score = log P(r | m) - 0.7 log P(r) >= log P(r | m): log P(r) < 0.
+        assert all(s["score"] > s["log_prob"] for s in ours)
+    plain = suggester.suggest(lines, prior_weight=0.0)
+    assert all(s["score"] == s["log_prob"] for r in plain for s in r)
+
+
 def test_responses_from_python_threshold_and_k(reply_model):
     model, _ = reply_model
     responses = [(reply, f"c{i}") for i, reply in enumerate(REPLIES)] + [("yes", "c0", -1.0)]

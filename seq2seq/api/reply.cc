@@ -5,18 +5,61 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include "reply/evaluation.h"
 #include "reply/pairs.h"
 #include "seq2seq/api/replica_pool.h"
 #include "seq2seq/api/reply_ranker.h"
+#include "seq2seq/atomic_file.h"
+#include "seq2seq/config.h"
 #include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
+#include "seq2seq/manifest.h"
+
+namespace fs = std::filesystem;
 
 namespace s2s::api {
 
+namespace {
+constexpr const char* kReplyFile = "reply.yaml";
+}  // namespace
+
 std::vector<Response> read_responses(const std::string& path) {
   return reply::read_response_set(path);
+}
+
+ReplyTuning read_reply_tuning(const std::string& model) {
+  const fs::path file = fs::path(model) / kReplyFile;
+  ReplyTuning tuning;
+  if (!fs::exists(file)) return tuning;
+  const Config config = Config::from_yaml_file(file.string());
+  tuning.lambda = config.get<double>("lambda");
+  tuning.tfidf_weight = config.get<double>("tfidf_weight", 0.0);
+  if (!std::isfinite(tuning.lambda) || !std::isfinite(tuning.tfidf_weight))
+    throw ConfigError(file.string() + ": lambda and tfidf_weight must be finite numbers");
+  return tuning;
+}
+
+void save_reply_tuning(const std::string& model, const ReplyTuning& tuning,
+                       const std::string& how) {
+  S2S_CHECK(std::isfinite(tuning.lambda) && std::isfinite(tuning.tfidf_weight),
+            "save_reply_tuning: lambda and tfidf_weight must be finite");
+  const fs::path dir(model);
+  if (!fs::exists(dir / "model.safetensors") || !fs::exists(dir / "config.yaml"))
+    throw InputError("reply: '" + model + "' is not a model folder");
+  verify_folder(model);
+  AtomicFile file((dir / kReplyFile).string());
+  char values[128];
+  std::snprintf(values, sizeof values, "lambda: %.17g\ntfidf_weight: %.17g\n", tuning.lambda,
+                tuning.tfidf_weight);
+  file.write(
+      "# Smart reply with this model: score = log P(r | m) - lambda log P(r); tfidf_weight\n"
+      "# is the ranking test's interpolation with TF-IDF. " +
+      how + "\n" + values);
+  file.commit();
+  write_manifest(model);
 }
 
 namespace {
@@ -42,11 +85,13 @@ ReplySuggester::ReplySuggester(const std::string& model, std::vector<Response> r
   S2S_CHECK(reply.batch_size >= 1, "reply: batch_size must be at least 1, got ", reply.batch_size);
   impl_->responses = std::move(responses);
   impl_->options = reply;
+  if (!impl_->options.lambda) impl_->options.lambda = read_reply_tuning(model).lambda;
   set_num_threads(std::max(1, options.threads / options.replicas));
   const Device device = Device::parse(options.device);
   for (int r = 0; r < options.replicas; ++r) {
     auto replica = std::make_unique<Replica>(Replica{TranslationModel::load(model, device), {}});
-    replica->ranker = std::make_unique<ReplyRanker>(replica->model, impl_->responses, reply);
+    replica->ranker =
+        std::make_unique<ReplyRanker>(replica->model, impl_->responses, impl_->options);
     impl_->pool.add(std::move(replica));
   }
 }
@@ -81,6 +126,19 @@ std::vector<Suggestion> ReplySuggester::score_all(const std::string& message) co
   std::vector<Suggestion> out;
   impl_->pool.run(
       1, 1, [&](Replica& replica, size_t, size_t) { out = replica.ranker->score_all(message); });
+  return out;
+}
+
+std::vector<std::vector<double>> ReplySuggester::score_texts(
+    const std::vector<std::string>& messages,
+    const std::vector<std::vector<std::string>>& texts) const {
+  S2S_CHECK(messages.size() == texts.size(), "score_texts: ", messages.size(), " messages but ",
+            texts.size(), " lists of texts");
+  std::vector<std::vector<double>> out(messages.size());
+  impl_->pool.run(messages.size(), 1, [&](Replica& replica, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i)
+      out[i] = replica.ranker->score_texts(messages[i], texts[i]);
+  });
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,30 @@ struct ReplyOptions {
   // Rank by forced decoding of every response instead of the trie search: the same ranking at
   // the full cost (the reference the search is checked and benchmarked against).
   bool exhaustive = false;
+  // The score: log P(response | message) - lambda * log P(response), P(response) from the same
+  // model given reply::kNoMessage. lambda 0 ranks by the likelihood alone, which favours short,
+  // frequent replies whatever the message says; unset: the model folder's reply.yaml (written
+  // by `s2s reply --tune --save`), else 0.
+  std::optional<double> lambda;
 };
 
 struct Suggestion {
-  int response = -1;  // index into the response set
-  double score = 0;   // log P(response | message)
+  int response = -1;    // index into the response set
+  double score = 0;     // what ranks it: log P(response | message) - lambda log P(response)
+  double log_prob = 0;  // log P(response | message)
 };
+
+// What `s2s reply --tune DEV.tsv --save` chose on dev and keeps in the model folder's reply.yaml.
+struct ReplyTuning {
+  double lambda = 0;        // the score's weight of the prior (ReplyOptions::lambda)
+  double tfidf_weight = 0;  // the ranking test's interpolation with TF-IDF (evaluation only)
+};
+// A model folder's reply.yaml (all 0 when the file is absent); ConfigError naming the file and
+// key when it is malformed.
+ReplyTuning read_reply_tuning(const std::string& model);
+// Writes reply.yaml into a model folder (atomically; `how` becomes a comment) and renews the
+// folder's manifest.
+void save_reply_tuning(const std::string& model, const ReplyTuning& tuning, const std::string& how);
 
 struct ReplyResult {
   // The best responses in exact order (as forced decoding of every response would rank them),
@@ -79,6 +98,12 @@ class ReplySuggester {
   // Forced decoding of every response for one message, best first: the exact ranking the trie
   // search must reproduce.
   std::vector<Suggestion> score_all(const std::string& message) const;
+  // log P(text | message) of any texts, in order, by forced decoding (-infinity for a text with
+  // no pieces); with reply::kNoMessage as the message, the texts' prior. Messages are scored in
+  // parallel over the replicas.
+  std::vector<std::vector<double>> score_texts(
+      const std::vector<std::string>& messages,
+      const std::vector<std::vector<std::string>>& texts) const;
 
   const std::vector<Response>& responses() const;
   const ReplyOptions& options() const;

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "beam_search/trie_search.h"
+#include "reply/pairs.h"
 #include "seq2seq/api/translation_search.h"
 #include "seq2seq/error.h"
 #include "seq2seq/ops/index_select.h"
@@ -19,6 +21,7 @@ ReplyRanker::ReplyRanker(TranslationModel& model, const std::vector<reply::Respo
   S2S_CHECK(options_.expand_per_step >= 1, "reply: expand_per_step must be at least 1, got ",
             options_.expand_per_step);
   S2S_CHECK(options_.ranked >= 0, "reply: ranked must not be negative, got ", options_.ranked);
+  S2S_CHECK(options_.lambda.has_value(), "reply: the ranker needs a lambda");
   if (responses_.empty()) throw InputError("reply: the response set is empty");
   for (const reply::Response& r : responses_) {
     pieces_.push_back(model_.vocab->encode(r.text));
@@ -33,6 +36,17 @@ ReplyRanker::ReplyRanker(TranslationModel& model, const std::vector<reply::Respo
   }
 }
 
+const std::vector<double>& ReplyRanker::prior() {
+  if (prior_.empty()) {
+    model_.set_training(false);
+    std::vector<const std::vector<int32_t>*> targets;
+    for (const std::vector<int32_t>& pieces : pieces_)
+      targets.push_back(&pieces);
+    prior_ = score_pieces(encode_message(reply::kNoMessage), targets);
+  }
+  return prior_;
+}
+
 std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& messages,
                                               const ReplyOptions& options) {
   S2S_CHECK(options.k >= 1, "reply: k must be at least 1, got ", options.k);
@@ -41,6 +55,7 @@ std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& me
   S2S_CHECK(options.batch_size >= 1, "reply: batch_size must be at least 1, got ",
             options.batch_size);
   model_.set_training(false);
+  const double lambda = options.lambda.value_or(*options_.lambda);
   std::vector<ReplyResult> out(messages.size());
   std::vector<std::vector<int32_t>> sources(messages.size());
   for (size_t i = 0; i < messages.size(); ++i)
@@ -48,9 +63,35 @@ std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& me
   std::vector<size_t> pending;
   for (size_t i = 0; i < messages.size(); ++i)
     if (!sources[i].empty()) pending.push_back(i);  // an empty message gets no suggestion
+  // The score's constant per response, -lambda log P(response), and for the search's bound the
+  // largest such constant of any response through each trie node.
+  std::vector<double> end_bonus, subtree_bonus;
+  if (lambda != 0) {
+    const std::vector<double>& p = prior();
+    end_bonus.assign(trie_->nodes(), 0.0);
+    subtree_bonus.assign(trie_->nodes(), -std::numeric_limits<double>::infinity());
+    for (size_t r = 0; r < pieces_.size(); ++r) {
+      const double bonus = -lambda * p[r];
+      Constraint::State node = trie_->start(0);
+      for (const int32_t token : pieces_[r]) {
+        subtree_bonus[node] = std::max(subtree_bonus[node], bonus);
+        node = trie_->advance(node, token);
+      }
+      subtree_bonus[node] = std::max(subtree_bonus[node], bonus);
+      end_bonus[node] = bonus;
+    }
+  }
   if (options.exhaustive) {
-    for (size_t i : pending)
+    for (size_t i : pending) {
       out[i].ranked = score_all(sources[i]);
+      if (lambda != 0) {
+        for (Suggestion& s : out[i].ranked)
+          s.score = s.log_prob - lambda * prior()[s.response];
+        std::stable_sort(
+            out[i].ranked.begin(), out[i].ranked.end(),
+            [](const Suggestion& a, const Suggestion& b) { return a.score > b.score; });
+      }
+    }
     pending.clear();
   }
   // Messages of similar length share a batch, which keeps the memory's padding small.
@@ -60,6 +101,7 @@ std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& me
   search.bos_id = Vocab::kBos;
   search.eos_id = Vocab::kEos;
   search.expand_per_step = options.expand_per_step;
+  if (lambda != 0) search.end_bonus = &end_bonus, search.subtree_bonus = &subtree_bonus;
   for (size_t begin = 0; begin < pending.size(); begin += options.batch_size) {
     const size_t end = std::min(pending.size(), begin + static_cast<size_t>(options.batch_size));
     const std::vector<size_t> batch(pending.begin() + begin, pending.begin() + end);
@@ -80,7 +122,7 @@ std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& me
     for (size_t j = 0; j < batch.size(); ++j) {
       ReplyResult& r = out[batch[j]];
       for (const TrieHit& hit : found[j])
-        r.ranked.push_back(Suggestion{response_of_node_[hit.node], hit.log_prob});
+        r.ranked.push_back(Suggestion{response_of_node_[hit.node], hit.score, hit.log_prob});
       r.expansions = stats.sentence_expansions[j];
     }
   }
@@ -114,32 +156,65 @@ std::vector<Suggestion> ReplyRanker::score_all(const std::string& message) {
   return score_all(source);
 }
 
-std::vector<Suggestion> ReplyRanker::score_all(const std::vector<int32_t>& message) {
+std::vector<double> ReplyRanker::score_pieces(
+    const std::vector<int32_t>& message, const std::vector<const std::vector<int32_t>*>& targets) {
   const std::vector<std::vector<int32_t>> source = {message};
   std::vector<int64_t> lengths;
   const Memory one = encode_batch(model_, source, {0}, lengths);
-  std::vector<Suggestion> out;
+  std::vector<double> out;
+  out.reserve(targets.size());
   const size_t chunk = 256;
-  for (size_t begin = 0; begin < pieces_.size(); begin += chunk) {
-    const size_t end = std::min(pieces_.size(), begin + chunk);
-    // The message's memory, once per response of the chunk.
+  for (size_t begin = 0; begin < targets.size(); begin += chunk) {
+    const size_t end = std::min(targets.size(), begin + chunk);
+    // The message's memory, once per target of the chunk.
     const std::vector<int32_t> repeat(end - begin, 0);
     const Memory memory{
         ops::index_select(one.vectors, 1, repeat), ops::index_select(one.mask, 1, repeat),
         one.summary.defined() ? ops::index_select(one.summary, 0, repeat) : Tensor()};
-    std::vector<const std::vector<int32_t>*> targets;
-    for (size_t i = begin; i < end; ++i)
-      targets.push_back(&pieces_[i]);
-    const auto log_probs = forced_log_probs(model_, memory, targets);
-    for (size_t j = 0; j < targets.size(); ++j) {
+    const std::vector<const std::vector<int32_t>*> part(targets.begin() + begin,
+                                                        targets.begin() + end);
+    for (const std::vector<double>& log_probs : forced_log_probs(model_, memory, part)) {
       double total = 0;
-      for (double lp : log_probs[j])
+      for (double lp : log_probs)
         total += lp;
-      out.push_back(Suggestion{static_cast<int>(begin + j), total});
+      out.push_back(total);
     }
   }
+  return out;
+}
+
+std::vector<Suggestion> ReplyRanker::score_all(const std::vector<int32_t>& message) {
+  std::vector<const std::vector<int32_t>*> targets;
+  for (const std::vector<int32_t>& pieces : pieces_)
+    targets.push_back(&pieces);
+  const std::vector<double> scores = score_pieces(message, targets);
+  std::vector<Suggestion> out;
+  for (size_t i = 0; i < scores.size(); ++i)
+    out.push_back(Suggestion{static_cast<int>(i), scores[i], scores[i]});
   std::stable_sort(out.begin(), out.end(),
                    [](const Suggestion& a, const Suggestion& b) { return a.score > b.score; });
+  return out;
+}
+
+std::vector<double> ReplyRanker::score_texts(const std::string& message,
+                                             const std::vector<std::string>& texts) {
+  model_.set_training(false);
+  const std::vector<int32_t> source = encode_message(message);
+  S2S_CHECK(!source.empty(), "reply: the message is empty");
+  std::vector<std::vector<int32_t>> pieces;
+  pieces.reserve(texts.size());
+  std::vector<const std::vector<int32_t>*> targets;
+  std::vector<size_t> scored;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    pieces.push_back(model_.vocab->encode(reply::collapse_whitespace(texts[i])));
+    if (!pieces.back().empty()) scored.push_back(i);
+  }
+  for (size_t i : scored)
+    targets.push_back(&pieces[i]);
+  const std::vector<double> scores = score_pieces(source, targets);
+  std::vector<double> out(texts.size(), -std::numeric_limits<double>::infinity());
+  for (size_t j = 0; j < scored.size(); ++j)
+    out[scored[j]] = scores[j];
   return out;
 }
 

@@ -20,7 +20,7 @@ namespace s2s::api {
 class ReplyRanker {
  public:
   // The responses are encoded with the model's vocabulary; InputError naming a response that
-  // encodes to nothing.
+  // encodes to nothing. options.lambda must be set (ReplySuggester reads the folder's).
   ReplyRanker(TranslationModel& model, const std::vector<reply::Response>& responses,
               ReplyOptions options);
   TranslationModel& model() { return model_; }
@@ -37,12 +37,19 @@ class ReplyRanker {
   // reproduce (tests and the speed benchmark compare the two).
   std::vector<Suggestion> score_all(const std::string& message);
 
+  // Forced decoding of any texts for one message: log P(text | message) each, in order (a text
+  // with no pieces gets -infinity). The message kNoMessage scores the texts' prior.
+  std::vector<double> score_texts(const std::string& message,
+                                  const std::vector<std::string>& texts);
+
   const std::vector<reply::Response>& responses() const { return responses_; }
   const ReplyOptions& options() const { return options_; }
 
  private:
   std::vector<int32_t> encode_message(const std::string& message) const;
   std::vector<Suggestion> score_all(const std::vector<int32_t>& source);
+  std::vector<double> score_pieces(const std::vector<int32_t>& source,
+                                   const std::vector<const std::vector<int32_t>*>& targets);
 
   TranslationModel& model_;
   std::vector<reply::Response> responses_;
@@ -50,6 +57,9 @@ class ReplyRanker {
   std::vector<std::vector<int32_t>> pieces_;  // per response
   std::unique_ptr<TrieConstraint> trie_;
   std::vector<int> response_of_node_;  // trie node of a complete response -> its index
+  // log P(response | kNoMessage) per response, computed when a lambda first needs it.
+  std::vector<double> prior_;
+  const std::vector<double>& prior();
 };
 
 }  // namespace s2s::api

@@ -6,9 +6,12 @@
 // --max-text-bytes), {"id": ..., "line": N, "error": "..."}; the job goes on and the exit code
 // says whether any record failed. Input streams in chunks of threads x batch records, each worker
 // thread with its own model copy, so memory stays flat on any input size.
-// `--evaluate PAIRS.tsv` instead ranks the response clusters for held-out (message, reply) pairs
-// and prints recall@k and MRR next to the frequency baseline, and the trade-off of coverage and
-// precision over thresholds; `--calibrate` picks the threshold for a wanted coverage.
+// `--evaluate PAIRS.tsv` instead runs the 1-of-100 ranking test on held-out (message, reply)
+// pairs (api/reply_ranking.h: the model and its baselines with intervals and McNemar tests;
+// `--report` writes it as JSON), then ranks the response clusters for them and prints recall@k
+// and MRR next to the frequency baseline, and the trade-off of coverage and precision over
+// thresholds; `--calibrate` picks the threshold for a wanted coverage; `--tune DEV.tsv` picks
+// lambda and the TF-IDF weight by the ranking test on dev (`--save`: into the model folder).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "seq2seq/api/reply.h"
+#include "seq2seq/api/reply_ranking.h"
 #include "seq2seq/cli/command.h"
 #include "seq2seq/error.h"
 #include "seq2seq/line_reader.h"
@@ -79,12 +83,60 @@ Record parse_record(const std::string& line, int64_t number, bool jsonl, size_t 
   return r;
 }
 
+void print_ranking_test(const api::RankingTest& t) {
+  std::printf(
+      "1-of-%d ranking: %zu pairs (%zu skipped: no first sentence); score log P(r|m) - %.3g log "
+      "P(r), TF-IDF weight %.3g\n",
+      t.candidates, t.pairs, t.skipped, t.lambda, t.tfidf_weight);
+  std::printf("%-16s %-22s %-22s %-22s %s\n", "scorer", "R@1 [95% interval]", "R@3 [95% interval]",
+              "MRR [95% interval]", "McNemar p on R@3 vs model (model-only : other-only)");
+  const auto cell = [](const api::Interval& i) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3f [%.3f, %.3f]", i.value, i.low, i.high);
+    return std::string(text);
+  };
+  for (const api::ScorerFigures& f : t.scorers) {
+    std::printf("%-16s %-22s %-22s %-22s", f.name.c_str(), cell(f.r1).c_str(), cell(f.r3).c_str(),
+                cell(f.mrr).c_str());
+    if (&f != &t.scorers.front())
+      std::printf(" %.2g (%zu : %zu)", f.p_vs_model, f.model_only, f.scorer_only);
+    std::printf("\n");
+  }
+}
+
+json ranking_test_json(const api::RankingTest& t) {
+  const auto interval = [](const api::Interval& i) {
+    return json{{"value", i.value}, {"low", i.low}, {"high", i.high}};
+  };
+  json scorers = json::array();
+  for (const api::ScorerFigures& f : t.scorers)
+    scorers.push_back({{"name", f.name},
+                       {"r1", interval(f.r1)},
+                       {"r3", interval(f.r3)},
+                       {"mrr", interval(f.mrr)},
+                       {"mcnemar_p_vs_model", f.p_vs_model},
+                       {"model_only", f.model_only},
+                       {"scorer_only", f.scorer_only}});
+  return {{"pairs", t.pairs},   {"skipped", t.skipped},           {"candidates", t.candidates},
+          {"lambda", t.lambda}, {"tfidf_weight", t.tfidf_weight}, {"scorers", scorers}};
+}
+
+// TF-IDF's documents: the messages and replies of a pair file (the training pairs).
+std::vector<std::string> idf_documents(const std::string& pairs) {
+  std::vector<std::string> messages, replies;
+  if (pairs.empty()) return messages;
+  api::read_reply_pairs(pairs, messages, replies);
+  messages.insert(messages.end(), replies.begin(), replies.end());
+  return messages;
+}
+
 }  // namespace
 
 int run_reply(int argc, char** argv) {
   po::options_description options("Options");
   std::string model_path, responses_path, input = "-", output = "-", format = "auto";
   std::string evaluate, calibrate, device_name = "cpu", candidate = "reply";
+  std::string tune, idf_from, report;
   size_t max_tokens = 12;
   int threads = kDefaultThreads;
   int64_t max_text_bytes = 100000;
@@ -131,7 +183,22 @@ int run_reply(int argc, char** argv) {
       "with --calibrate: the share of messages that should get suggestions")(
       "forced-check", po::value<int64_t>()->default_value(0),
       "with --evaluate: also score every response of the first N messages by forced decoding, "
-      "and print how often the top k agree and both speeds");
+      "and print how often the top k agree and both speeds")(
+      "lambda", po::value<double>(),
+      "score log P(r | m) - lambda log P(r) (default: the model folder's reply.yaml, else 0)")(
+      "tune", po::value(&tune),
+      "dev message<TAB>reply pairs: pick lambda and the TF-IDF weight by the ranking test's R@3")(
+      "save", po::bool_switch(), "with --tune: write them to the model folder's reply.yaml")(
+      "idf-from", po::value(&idf_from),
+      "with --evaluate/--tune: pairs (the training pairs) whose texts weight TF-IDF")(
+      "candidates", po::value<int>()->default_value(100),
+      "with --evaluate/--tune: the ranking test ranks each true reply among this many")(
+      "tfidf-weight", po::value<double>(),
+      "with --evaluate: the ranking test's interpolation of the model with TF-IDF (default: the "
+      "model folder's reply.yaml, else 0)")(
+      "report", po::value(&report), "with --evaluate: the ranking test as JSON into this file")(
+      "ranking-only", po::bool_switch(),
+      "with --evaluate: the ranking test only, not the cluster recall and triggering");
   po::variables_map values;
   if (!parse_options("reply", "-m MODEL --responses SET [-i FILE] [-o FILE] [OPTIONS]", options,
                      argc, argv, values))
@@ -145,6 +212,72 @@ int run_reply(int argc, char** argv) {
   if (reply.ranked < 0) throw UsageError("s2s reply: --rank must not be negative");
   if (!evaluate.empty() && values["rank"].defaulted()) reply.ranked = 100;
   const std::vector<api::Response> responses = api::read_responses(responses_path);
+  api::ReplyTuning tuning = api::read_reply_tuning(model_path);
+  if (values.count("lambda")) tuning.lambda = values["lambda"].as<double>();
+  if (values.count("tfidf-weight")) tuning.tfidf_weight = values["tfidf-weight"].as<double>();
+  reply.lambda = tuning.lambda;
+  api::RankingTestOptions ranking;
+  ranking.candidates = values["candidates"].as<int>();
+  ranking.max_tokens = max_tokens;
+  if (ranking.candidates < 2) throw UsageError("s2s reply: --candidates must be at least 2");
+
+  if (!tune.empty() || !evaluate.empty()) {
+    const std::string pairs = !tune.empty() ? tune : evaluate;
+    const api::ReplySuggester suggester(model_path, responses, reply,
+                                        {device_name, threads, /*replicas=*/threads});
+    std::vector<std::string> messages, replies;
+    api::read_reply_pairs(pairs, messages, replies);
+    ranking.idf_documents = idf_documents(idf_from);
+    Progress progress("ranking test", static_cast<int64_t>(messages.size()), "pairs");
+    ranking.on_progress = [&](size_t done, size_t) { progress.update(static_cast<int64_t>(done)); };
+    const api::RankingScores scores =
+        api::score_ranking_test(suggester, messages, replies, ranking);
+    progress.finish();
+    if (!tune.empty()) {
+      // lambda by the model's R@3 (then MRR), then the weight of TF-IDF with that lambda.
+      const auto better = [](const api::ScorerFigures& a, const api::ScorerFigures& b) {
+        return a.r3.value > b.r3.value || (a.r3.value == b.r3.value && a.mrr.value > b.mrr.value);
+      };
+      std::printf("lambda  R@1    R@3    MRR    (model on %s)\n", tune.c_str());
+      api::RankingTest best = api::judge_ranking_test(scores, 0, 0);
+      for (int step = 0; step <= 20; ++step) {
+        const api::RankingTest t = api::judge_ranking_test(scores, step * 0.05, 0);
+        const api::ScorerFigures& m = t.scorers[0];
+        std::printf("%.2f    %.3f  %.3f  %.3f\n", t.lambda, m.r1.value, m.r3.value, m.mrr.value);
+        if (better(m, best.scorers[0])) best = t;
+      }
+      std::printf("\nweight  R@1    R@3    MRR    (model + TF-IDF, lambda %.2f)\n", best.lambda);
+      api::RankingTest best_mix = api::judge_ranking_test(scores, best.lambda, 0);
+      for (int step = 0; step <= 20; ++step) {
+        const api::RankingTest t = api::judge_ranking_test(scores, best.lambda, step * 0.05);
+        const api::ScorerFigures& m = t.scorers[1];
+        std::printf("%.2f    %.3f  %.3f  %.3f\n", t.tfidf_weight, m.r1.value, m.r3.value,
+                    m.mrr.value);
+        if (better(m, best_mix.scorers[1])) best_mix = t;
+      }
+      tuning = {best.lambda, best_mix.tfidf_weight};
+      std::printf("\nchosen on %s: lambda %.2f, TF-IDF weight %.2f\n\n", tune.c_str(),
+                  tuning.lambda, tuning.tfidf_weight);
+      print_ranking_test(api::judge_ranking_test(scores, tuning.lambda, tuning.tfidf_weight));
+      if (values["save"].as<bool>()) {
+        api::save_reply_tuning(model_path, tuning,
+                               "Chosen by `s2s reply --tune " + tune + "` (the 1-of-" +
+                                   std::to_string(ranking.candidates) + " ranking test's R@3).");
+        std::printf("saved to %s/reply.yaml\n", model_path.c_str());
+      }
+      return 0;
+    }
+    const api::RankingTest test =
+        api::judge_ranking_test(scores, tuning.lambda, tuning.tfidf_weight);
+    print_ranking_test(test);
+    if (!report.empty()) {
+      OutputFile out(report);
+      out.write(ranking_test_json(test).dump(2) + "\n");
+      out.commit();
+    }
+    if (values["ranking-only"].as<bool>()) return 0;
+    std::printf("\n");
+  }
 
   if (!evaluate.empty() || !calibrate.empty()) {
     const api::ReplySuggester suggester(model_path, responses, reply, {device_name, threads});
