@@ -15,19 +15,21 @@ namespace s2s::reply {
 namespace {
 
 TEST(MessageIds, TakesEveryBracketedIdAndSkipsDamage) {
-  EXPECT_EQ(message_ids("<a@x> <b@y>\n\t<c@z>"), (std::vector<std::string>{"<a@x>", "<b@y>", "<c@z>"}));
-  EXPECT_EQ(message_ids("Your message of \"Mon\" <m1@host>"), (std::vector<std::string>{"<m1@host>"}));
+  EXPECT_EQ(message_ids("<a@x> <b@y>\n\t<c@z>"),
+            (std::vector<std::string>{"<a@x>", "<b@y>", "<c@z>"}));
+  EXPECT_EQ(message_ids("Your message of \"Mon\" <m1@host>"),
+            (std::vector<std::string>{"<m1@host>"}));
   EXPECT_TRUE(message_ids("").empty());
   EXPECT_TRUE(message_ids("<> <a b> <unclosed").empty());
 }
 
 TEST(ThreadGrouper, JoinsPairsThroughSharedLinksTransitively) {
   ThreadGrouper g;
-  g.add({"<r1@x>", "<root@x>", "text:1"});           // replies to root
-  g.add({"<r2@x>", "<r1@x>", "text:2"});             // replies to r1 (no References)
-  g.add({"<other@y>", "text:3"});                    // another conversation
-  g.add({"<r3@z>", "text:3"});                       // quotes the same text as the third
-  g.add({"<lonely@q>", "<gone@q>", "text:4"});       // a fifth
+  g.add({"<r1@x>", "<root@x>", "text:1"});      // replies to root
+  g.add({"<r2@x>", "<r1@x>", "text:2"});        // replies to r1 (no References)
+  g.add({"<other@y>", "text:3"});               // another conversation
+  g.add({"<r3@z>", "text:3"});                  // quotes the same text as the third
+  g.add({"<lonely@q>", "<gone@q>", "text:4"});  // a fifth
   const std::vector<std::string> keys = g.keys();
   ASSERT_EQ(keys.size(), 5u);
   EXPECT_EQ(keys[0], keys[1]);

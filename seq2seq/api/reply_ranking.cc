@@ -96,7 +96,8 @@ std::vector<std::pair<std::string, double>> TfIdf::vector_of(const std::string& 
     while (j < words.size() && words[j] == words[i])
       ++j;
     const auto it = idf_.find(words[i]);
-    v.emplace_back(words[i], static_cast<double>(j - i) * (it == idf_.end() ? unseen_idf_ : it->second));
+    v.emplace_back(words[i],
+                   static_cast<double>(j - i) * (it == idf_.end() ? unseen_idf_ : it->second));
     i = j;
   }
   return v;
@@ -125,8 +126,8 @@ RankingScores score_ranking_test(const ReplySuggester& suggester,
                                  const std::vector<std::string>& messages,
                                  const std::vector<std::string>& replies,
                                  const RankingTestOptions& options) {
-  S2S_CHECK(messages.size() == replies.size(), "ranking test: ", messages.size(),
-            " messages but ", replies.size(), " replies");
+  S2S_CHECK(messages.size() == replies.size(), "ranking test: ", messages.size(), " messages but ",
+            replies.size(), " replies");
   S2S_CHECK(options.candidates >= 2, "ranking test: candidates must be at least 2, got ",
             options.candidates);
   RankingScores scores;
@@ -242,8 +243,7 @@ RankingTest judge_ranking_test(const RankingScores& scores, double lambda, doubl
       {"model", model_scores},
       {"model + TF-IDF",
        [&](size_t i) {
-         std::vector<double> m = standardized(model_scores(i)),
-                             t = standardized(scores.tfidf[i]);
+         std::vector<double> m = standardized(model_scores(i)), t = standardized(scores.tfidf[i]);
          for (size_t j = 0; j < m.size(); ++j)
            m[j] = (1 - tfidf_weight) * m[j] + tfidf_weight * t[j];
          return m;

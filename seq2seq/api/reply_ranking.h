@@ -39,8 +39,8 @@ struct RankingTestOptions {
 // Every score the test needs, computed once (the model's forced decoding is the cost); judging
 // it with any lambda and interpolation weight is then instant (what tuning on dev does).
 struct RankingScores {
-  size_t skipped = 0;  // pairs whose reply has no first sentence (not ranked)
-  std::vector<std::string> texts;                // the candidate pool: first sentences
+  size_t skipped = 0;              // pairs whose reply has no first sentence (not ranked)
+  std::vector<std::string> texts;  // the candidate pool: first sentences
   std::vector<std::vector<int32_t>> candidates;  // per pair: indices into texts, [0] is true
   std::vector<std::vector<double>> model;        // log P(candidate | message), per pair
   std::vector<double> prior;                     // log P(text | kNoMessage), per text
