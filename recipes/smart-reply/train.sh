@@ -3,7 +3,8 @@
 # fine-tuning from it (finetune.yaml, 10 minutes at most), lambda and the TF-IDF weight tuned on
 # dev.tsv by the 1-of-100 ranking test and saved into the model folder, then the ranking test on
 # test.tsv (report.json next to the model). ABLATION=1 also trains finetune.yaml from scratch
-# and tests it (the "no pretraining" row of README.md's table).
+# (the pretrained vocabulary, fresh weights) and tests it (the "no pretraining" row of
+# README.md's table).
 #
 #   recipes/smart-reply/train.sh [DATA_DIR] [RUNS_DIR]   (defaults recipes/smart-reply/data, runs)
 # The s2s binary is $S2S, else build/s2s of this checkout. Existing runs are kept (delete to redo).
@@ -32,7 +33,9 @@ fi
 models=("$runs/reply/model")
 if [ "${ABLATION:-0}" = 1 ]; then
   if [ ! -f "$runs/reply-scratch/model/.complete" ]; then
+    # The pretrained model's vocabulary, not its weights: the ablation isolates the pretraining.
     "$s2s" train -r "$here/finetune.yaml" -o "$runs/reply-scratch" \
+      --vocab.model "$runs/reply-pretrain/model/vocab.model" \
       --data.train "$data/train.pairs.tsv" "${overrides[@]}"
   fi
   models+=("$runs/reply-scratch/model")
