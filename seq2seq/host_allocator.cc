@@ -125,27 +125,27 @@ void* allocate(size_t bytes) {
     return block;
   }
   Cache& c = cache();
-  void* block = nullptr;
-  size_t block_bytes = rounded;
   {
     std::lock_guard lock(c.mutex);
     const auto fit = c.idle_by_size.lower_bound({rounded, 0});
     if (fit != c.idle_by_size.end() &&
         fit->first.first * kLargestFitDenominator <= rounded * kLargestFitNumerator) {
-      block = fit->second;
-      block_bytes = fit->first.first;
+      void* block = fit->second;
+      const size_t block_bytes = fit->first.first;
       c.take_idle(fit);
+      c.live.emplace(block, block_bytes);
       ++c.hits;
-    } else {
-      ++c.misses;
+      count_allocated(block_bytes);
+      return block;
     }
+    ++c.misses;
   }
-  if (!block) block = map_block(block_bytes, bytes);  // outside the lock: the kernel may be slow
+  void* block = map_block(rounded, bytes);  // outside the lock: the kernel may be slow
   {
     std::lock_guard lock(c.mutex);
-    c.live.emplace(block, block_bytes);
+    c.live.emplace(block, rounded);
   }
-  count_allocated(block_bytes);
+  count_allocated(rounded);
   return block;
 }
 

@@ -26,3 +26,22 @@ digit_pairs() {
     for (j = 0; j < len; ++j) { d = int(rand() * 10); s = s (j ? " " : "") d; r = d (j ? " " : "") r }
     print s "\t" r } }'
 }
+
+# train_digit_model STEPS: the tiny digit-reversal model of the translate and fast-inference tests
+# (train.tsv, test.tsv, test.src, tiny.yaml in the working folder; the model in run/model), and
+# the check that training exited 0.
+train_digit_model() {
+  digit_pairs 1000 1 8 > train.tsv
+  digit_pairs 80 3 8 > test.tsv
+  cut -f1 test.tsv > test.src
+  cat > tiny.yaml <<YAML
+data: {train: train.tsv, batch_tokens: 256, max_length: 20}
+vocab: {size: 16}
+encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.0}
+decoder: {embed_size: 16, hidden_size: 32, dropout: 0.0}
+train: {max_steps: $1, valid_every: 0, log_every: 200, learning_rate: 0.01, warmup_steps: 20,
+        label_smoothing: 0.0, patience: 0}
+YAML
+  "$s2s" train -r tiny.yaml -o run >train.log 2>&1
+  check "train exits 0" [ $? -eq 0 ]
+}

@@ -47,6 +47,25 @@ const std::vector<double>& ReplyRanker::prior() {
   return prior_;
 }
 
+const ReplyRanker::Bonuses& ReplyRanker::bonuses(double lambda) {
+  if (!bonuses_.end.empty() && bonuses_.lambda == lambda) return bonuses_;
+  const std::vector<double>& p = prior();
+  bonuses_.lambda = lambda;
+  bonuses_.end.assign(trie_->nodes(), 0.0);
+  bonuses_.subtree.assign(trie_->nodes(), -std::numeric_limits<double>::infinity());
+  for (size_t r = 0; r < pieces_.size(); ++r) {
+    const double bonus = -lambda * p[r];
+    Constraint::State node = trie_->start(0);
+    for (const int32_t token : pieces_[r]) {
+      bonuses_.subtree[node] = std::max(bonuses_.subtree[node], bonus);
+      node = trie_->advance(node, token);
+    }
+    bonuses_.subtree[node] = std::max(bonuses_.subtree[node], bonus);
+    bonuses_.end[node] = bonus;
+  }
+  return bonuses_;
+}
+
 std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& messages,
                                               const ReplyOptions& options) {
   S2S_CHECK(options.k >= 1, "reply: k must be at least 1, got ", options.k);
@@ -63,24 +82,6 @@ std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& me
   std::vector<size_t> pending;
   for (size_t i = 0; i < messages.size(); ++i)
     if (!sources[i].empty()) pending.push_back(i);  // an empty message gets no suggestion
-  // The score's constant per response, -lambda log P(response), and for the search's bound the
-  // largest such constant of any response through each trie node.
-  std::vector<double> end_bonus, subtree_bonus;
-  if (lambda != 0) {
-    const std::vector<double>& p = prior();
-    end_bonus.assign(trie_->nodes(), 0.0);
-    subtree_bonus.assign(trie_->nodes(), -std::numeric_limits<double>::infinity());
-    for (size_t r = 0; r < pieces_.size(); ++r) {
-      const double bonus = -lambda * p[r];
-      Constraint::State node = trie_->start(0);
-      for (const int32_t token : pieces_[r]) {
-        subtree_bonus[node] = std::max(subtree_bonus[node], bonus);
-        node = trie_->advance(node, token);
-      }
-      subtree_bonus[node] = std::max(subtree_bonus[node], bonus);
-      end_bonus[node] = bonus;
-    }
-  }
   if (options.exhaustive) {
     for (size_t i : pending) {
       out[i].ranked = score_all(sources[i]);
@@ -101,7 +102,10 @@ std::vector<ReplyResult> ReplyRanker::suggest(const std::vector<std::string>& me
   search.bos_id = Vocab::kBos;
   search.eos_id = Vocab::kEos;
   search.expand_per_step = options.expand_per_step;
-  if (lambda != 0) search.end_bonus = &end_bonus, search.subtree_bonus = &subtree_bonus;
+  if (lambda != 0) {
+    const Bonuses& b = bonuses(lambda);
+    search.end_bonus = &b.end, search.subtree_bonus = &b.subtree;
+  }
   for (size_t begin = 0; begin < pending.size(); begin += options.batch_size) {
     const size_t end = std::min(pending.size(), begin + static_cast<size_t>(options.batch_size));
     const std::vector<size_t> batch(pending.begin() + begin, pending.begin() + end);

@@ -60,6 +60,14 @@ class ReplyRanker {
   // log P(response | kNoMessage) per response, computed when a lambda first needs it.
   std::vector<double> prior_;
   const std::vector<double>& prior();
+  // Per trie node, the score's constant -lambda log P(r) of the response ending there and the
+  // largest one below it (the search's bound), for the lambda they were last made for.
+  struct Bonuses {
+    double lambda = 0;
+    std::vector<double> end, subtree;
+  };
+  Bonuses bonuses_;
+  const Bonuses& bonuses(double lambda);
 };
 
 }  // namespace s2s::api
