@@ -2,6 +2,7 @@
 #include "reply/pretraining.h"
 
 #include "reply/response_set.h"
+#include "reply/threads.h"
 
 namespace s2s::reply {
 
@@ -33,6 +34,75 @@ std::vector<std::pair<std::string, std::string>> next_sentence_pairs(
         add(before, paragraphs[p][s]);
       }
       before += paragraphs[p][s] + " ";
+    }
+  }
+  return pairs;
+}
+
+namespace {
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  const std::string collapsed = collapse_whitespace(text);
+  for (size_t start = 0; start < collapsed.size();) {
+    size_t end = collapsed.find(' ', start);
+    if (end == std::string::npos) end = collapsed.size();
+    if (end > start) words.push_back(collapsed.substr(start, end - start));
+    start = end + 1;
+  }
+  return words;
+}
+
+std::string join_words(const std::vector<std::string>& words, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end; ++i) {
+    if (!out.empty()) out += ' ';
+    out += words[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> in_context_pairs(
+    const std::vector<std::vector<std::string>>& paragraphs, const NextSentenceOptions& options,
+    int percent) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (percent <= 0) return pairs;
+  for (size_t p = 0; p < paragraphs.size(); ++p) {
+    for (size_t s = 0; s < paragraphs[p].size(); ++s) {
+      const std::string& sentence = paragraphs[p][s];
+      if (fnv1a64(sentence) % 100 >= static_cast<uint64_t>(percent)) continue;
+      const std::string target =
+          first_words(collapse_whitespace(sentence), options.max_target_words);
+      if (target.empty()) continue;
+      std::string before, after;
+      if (p > 0)
+        for (const std::string& other : paragraphs[p - 1])
+          before += other + " ";
+      for (size_t o = 0; o < paragraphs[p].size(); ++o) {
+        if (o < s) before += paragraphs[p][o] + " ";
+        if (o > s) after += paragraphs[p][o] + " ";
+      }
+      const std::vector<std::string> words_before = split_words(before);
+      const std::vector<std::string> words_in = split_words(sentence);
+      const std::vector<std::string> words_after = split_words(after);
+      if (words_before.empty() && words_after.empty()) continue;  // nothing but the sentence
+      // Up to half the room left after the sentence goes to what follows it, the rest (and what
+      // the following words leave) to what came before: the sentence sits inside its context.
+      const size_t room = options.max_source_words > words_in.size()
+                              ? options.max_source_words - words_in.size()
+                              : 0;
+      size_t take_after = std::min(words_after.size(), room / 2);
+      const size_t take_before = std::min(words_before.size(), room - take_after);
+      take_after = std::min(words_after.size(), room - take_before);
+      std::string source =
+          join_words(words_before, words_before.size() - take_before, words_before.size());
+      const std::string middle = join_words(words_in, 0, words_in.size());
+      const std::string end = join_words(words_after, 0, take_after);
+      for (const std::string* part : {&middle, &end})
+        if (!part->empty()) source += (source.empty() ? "" : " ") + *part;
+      pairs.emplace_back(std::move(source), target);
     }
   }
   return pairs;

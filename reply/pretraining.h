@@ -24,6 +24,15 @@ struct NextSentenceOptions {
 std::vector<std::pair<std::string, std::string>> next_sentence_pairs(
     const std::vector<std::vector<std::string>>& paragraphs, const NextSentenceOptions& options);
 
+// (context, sentence) pairs whose context holds the sentence itself, for `percent` % of a text's
+// sentences (chosen by a hash of the sentence: deterministic): the paragraph before and the
+// sentence's own paragraph, cut to max_source_words around the sentence. They teach the attention
+// to carry words of the message into the reply, which a reply that answers a message's topic
+// does and which next-sentence pairs alone teach weakly (a denoising objective, as in BART).
+std::vector<std::pair<std::string, std::string>> in_context_pairs(
+    const std::vector<std::vector<std::string>>& paragraphs, const NextSentenceOptions& options,
+    int percent);
+
 // One sentence line of a tagged Brown corpus file ("The/at jury/nn said/vbd ./.") as plain text
 // ("The jury said."): tags dropped, `` and '' as ", punctuation attached to the word before.
 std::string brown_sentence(std::string_view tagged_line);

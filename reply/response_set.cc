@@ -78,20 +78,6 @@ std::string first_tokens(std::string_view text, size_t max_tokens) {
   return out;
 }
 
-// Whether a key reads as words: at least half of its non-space characters are letters, and no
-// address or path ("1", ":)", "/var/log/cron", "joe@example.org" are not responses), and it
-// does not start with '#' (a comment in the response file).
-bool looks_like_text(std::string_view key) {
-  size_t letters = 0, others = 0;
-  for (const CodePoint& cp : code_points(key)) {
-    if (cp.c == ' ') continue;
-    (cp.c >= 0 && u_isalpha(cp.c) ? letters : others) += 1;
-  }
-  return letters > 0 && letters >= others && !key.starts_with('#') &&
-         key.find('@') == std::string_view::npos && key.find("://") == std::string_view::npos &&
-         key.find('/') == std::string_view::npos;
-}
-
 uint32_t fnv1a(std::string_view s) {
   uint32_t h = 2166136261u;
   for (const char c : s) {
@@ -102,6 +88,17 @@ uint32_t fnv1a(std::string_view s) {
 }
 
 }  // namespace
+
+bool looks_like_text(std::string_view key) {
+  size_t letters = 0, others = 0;
+  for (const CodePoint& cp : code_points(key)) {
+    if (cp.c == ' ') continue;
+    (cp.c >= 0 && u_isalpha(cp.c) ? letters : others) += 1;
+  }
+  return letters > 0 && letters >= others && !key.starts_with('#') &&
+         key.find('@') == std::string_view::npos && key.find("://") == std::string_view::npos &&
+         key.find('/') == std::string_view::npos;
+}
 
 CandidateMode parse_candidate_mode(const std::string& name) {
   if (name == "reply") return CandidateMode::kWholeReply;

@@ -64,6 +64,10 @@ struct ResponseSetStats {
 // NFKC + case folding, white space runs -> one space, trimmed, trailing punctuation removed.
 // Input must be valid UTF-8 (InputError otherwise).
 std::string normalize_response(std::string_view text);
+// Whether a key reads as words: at least half of its non-space characters are letters, and no
+// address or path ("1", ":)", "/var/log/cron", "joe@example.org" are not responses), and it
+// does not start with '#' (a comment in the response file).
+bool looks_like_text(std::string_view key);
 // White space runs -> one space, trimmed (the displayed form).
 std::string collapse_whitespace(std::string_view text);
 // The first max_words space-separated words of collapsed text (all when max_words is 0).

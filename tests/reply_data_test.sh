@@ -57,6 +57,24 @@ expect_exit 0 "baseline" -- "$s2s" reply-data baseline -i "$d/pairs.tsv" --respo
 grep -q "^pairs: 8$" "$d/out" || fail "baseline: $(cat "$d/out")"
 grep -q "^recall@1 (all pairs): 0.625$" "$d/out" && grep -q "^recall@1 (mapped): 0.714" "$d/out" || fail "baseline recall: $(cat "$d/out")"
 
+# Intents: hand-seeded, spread by label propagation; responses reaching none are dropped.
+printf '# reviewed\nagree\tSounds good\nagree\tSounds fine to me\nsorry\tSorry.\nsorry\tMy bad, sorry\n' > "$d/intents.tsv"
+expect_exit 0 "responses --intents" -- "$s2s" reply-data responses -i "$d/pairs.tsv" -o "$d/intents.responses" --min-count 1 --intents "$d/intents.tsv"
+# Priors renormalised over the kept responses: ln(5/7), not ln(5/8).
+grep -q "^Sounds good!	agree	-0.336472$" "$d/intents.responses" || fail "responses --intents: 'Sounds good!' not in agree: $(cat "$d/intents.responses")"
+grep -q "^Yes, sorry.	sorry	" "$d/intents.responses" || fail "responses --intents: 'Yes, sorry.' did not reach sorry: $(cat "$d/intents.responses")"
+grep -q "^Use C:" "$d/intents.responses" && fail "responses --intents: a response of no intent was kept"
+grep -q "intents: 2 of 3 responses reach one of 2 (1 seeds among the responses, 3 not)" "$d/err" || fail "responses --intents summary: $(cat "$d/err")"
+printf 'agree\tSounds good\nagree\tSOUNDS GOOD!\n' > "$d/intents.bad"
+expect_exit 1 "responses with a seed twice" -- "$s2s" reply-data responses -i "$d/pairs.tsv" -o "$d/intents.r2" --min-count 1 --intents "$d/intents.bad"
+grep -q "intents.bad:2: response 'SOUNDS GOOD!' is seeded on line 1" "$d/err" || fail "bad intents file: $(cat "$d/err")"
+[ -e "$d/intents.r2" ] && fail "responses --intents: partial output left behind"
+printf 'thanks\tThanks a lot\n' > "$d/intents.none"
+expect_exit 1 "responses when no response reaches an intent" -- "$s2s" reply-data responses -i "$d/pairs.tsv" -o "$d/intents.r3" --min-count 1 --intents "$d/intents.none"
+grep -q "no response of .* reaches an intent" "$d/err" || fail "no intent reached: $(cat "$d/err")"
+[ -e "$d/intents.r3" ] && fail "responses --intents: output left behind when no response reached an intent"
+expect_exit 2 "bad intent share" -- "$s2s" reply-data responses -i "$d/pairs.tsv" -o "$d/intents.r4" --intents "$d/intents.tsv" --intent-share 0
+
 # Threads: replies linked by Message-ID / In-Reply-To / References (or quoting the same text)
 # share a thread key; split keeps a thread on one side.
 {
@@ -106,6 +124,13 @@ grep -q "^First line here. Second one follows.	A new paragraph.$" "$d/pretrain.t
 grep -q "^And its reply.	Which goes on.$" "$d/pretrain.tsv" || fail "pretraining: the reply's text is not used"
 grep -q "^The jury said.	It was late.$" "$d/pretrain.tsv" || fail "pretraining: no Brown pair: $(cat "$d/pretrain.tsv")"
 [ "$(wc -l <"$d/pretrain.tsv")" -eq 4 ] || fail "pretraining: expected 4 pairs: $(cat "$d/pretrain.tsv")"
+# The reply's sentences after its message, and sentences in their context.
+expect_exit 0 "pretraining --reply-sentences --in-context-percent 100" -- "$s2s" reply-data pretraining -i "$d/pre.tsv" -o "$d/pretrain2.tsv" --reply-sentences --in-context-percent 100
+grep -q "^First line here. Second one follows. A new paragraph.	Which goes on.$" "$d/pretrain2.tsv" || fail "pretraining: no message -> reply sentence pair: $(cat "$d/pretrain2.tsv")"
+grep -q "^First line here. Second one follows.	Second one follows.$" "$d/pretrain2.tsv" || fail "pretraining: no sentence-in-context pair: $(cat "$d/pretrain2.tsv")"
+[ "$(wc -l <"$d/pretrain2.tsv")" -eq 10 ] || fail "pretraining: expected 3 + 2 + 3 + 2 pairs: $(cat "$d/pretrain2.tsv")"
+grep -q "2 message -> reply sentence pairs; 5 of them sentences in their context" "$d/err" || fail "pretraining summary: $(cat "$d/err")"
+expect_exit 2 "pretraining --in-context-percent 101" -- "$s2s" reply-data pretraining -i "$d/pre.tsv" -o "$d/pretrain3.tsv" --in-context-percent 101
 mkdir -p "$d/empty"
 expect_exit 1 "pretraining with a folder without Brown files" -- "$s2s" reply-data pretraining --brown "$d/empty" -o "$d/pre2.tsv"
 grep -q "empty.*no Brown corpus files" "$d/err" || fail "pretraining, empty folder: $(cat "$d/err")"

@@ -54,6 +54,20 @@ check "recall@3 is reported for model and baseline" grep -q "model: *recall@3" e
 check "and for the model's clusters ranked by probability" grep -q "model, clusters by probability: recall@3" eval.txt
 recall=$(awk '/^model:/ { print $3 }' eval.txt)
 check "the model finds the true cluster (recall@3 $recall >= 0.9)" awk -v r="$recall" 'BEGIN { exit !(r >= 0.9) }'
+# The check compares like with like when the score subtracts the prior.
+"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --forced-check 40 --lambda 0.7 > eval07.txt 2>/dev/null
+check "lambda 0.7: evaluate exits 0" [ $? -eq 0 ]
+check "lambda 0.7: top 3 of the trie search == forced decoding for all 40 ($(grep -o 'identical for [0-9]* ([0-9.]*%)' eval07.txt))" grep -q "identical for 40 (100.0%)" eval07.txt
+# The product's measure: true replies classified into the set's clusters as intents (every test
+# reply is one of the ten phrases, so all 40 fall into one); intervals and McNemar printed.
+"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --truth intent > intent.txt 2>/dev/null
+check "evaluate --truth intent exits 0" [ $? -eq 0 ]
+check "all 40 replies fall into an intent" grep -q "with a reply that falls into an intent 40;" intent.txt
+check "intent recall@3 with intervals and McNemar" grep -qE "^recall@3 \[95% interval\]: model [0-9.]+ \[[0-9.]+, [0-9.]+\], frequency [0-9.]+ \[[0-9.]+, [0-9.]+\]; McNemar p" intent.txt
+intent_recall=$(awk '/^model:/ { print $3 }' intent.txt)
+check "the model finds the true intent (recall@3 $intent_recall >= 0.9)" awk -v r="$intent_recall" 'BEGIN { exit !(r >= 0.9) }'
+"$s2s" reply -m $m --responses responses.tsv --evaluate test.tsv --truth guess > /dev/null 2>err.txt
+check "evaluate --truth guess: a usage error" [ $? -eq 2 ]
 
 # 2. The batch job: JSONL in, JSONL out in order, one suggestion per cluster.
 {

@@ -93,6 +93,29 @@ TEST(NextSentencePairs, PairEachSentenceWithWhatCameBeforeCutAsTheReplyTaskIs) {
   EXPECT_EQ(last_words("a b", 5), "a b");
 }
 
+TEST(InContextPairs, PairChosenSentencesWithAContextThatHoldsThem) {
+  const std::vector<std::vector<std::string>> text = {{"A b c.", "D e."},
+                                                      {"F g h.", "I j.", "K l m n."}};
+  NextSentenceOptions options;
+  options.max_source_words = 100;
+  options.max_target_words = 12;
+  const auto all = in_context_pairs(text, options, 100);
+  ASSERT_EQ(all.size(), 5u);  // every sentence has some context
+  EXPECT_EQ(all[0], std::make_pair(std::string("A b c. D e."), std::string("A b c.")));
+  // A paragraph's sentence: the paragraph before, then its own paragraph around it.
+  EXPECT_EQ(all[3],
+            std::make_pair(std::string("A b c. D e. F g h. I j. K l m n."), std::string("I j.")));
+  EXPECT_TRUE(in_context_pairs(text, options, 0).empty());
+  EXPECT_TRUE(in_context_pairs({{"Alone."}}, options, 100).empty());  // no context but itself
+  // Cut to the room: the sentence stays inside, half the rest after it, the rest before.
+  options.max_source_words = 6;
+  const auto cut = in_context_pairs(text, options, 100);
+  EXPECT_EQ(cut[3].first, "g h. I j. K l");
+  const size_t some = in_context_pairs(text, NextSentenceOptions{}, 50).size();
+  EXPECT_LT(some, 5u);  // chosen by a hash of the sentence: about half
+  EXPECT_EQ(in_context_pairs(text, NextSentenceOptions{}, 50).size(), some);
+}
+
 TEST(BrownSentence, DropsTagsAndAttachesPunctuation) {
   EXPECT_EQ(brown_sentence("\tThe/at jury/nn said/vbd ,/, ``/`` no/at evidence/nn ''/'' ./."),
             "The jury said, \"no evidence\".");

@@ -59,8 +59,10 @@ if [ ! -f "$data/test.tsv" ]; then
 fi
 
 if [ ! -f "$data/responses.tsv" ]; then
+  # The paper's response set: intents seeded by hand (intents.tsv, reviewed against train.tsv's
+  # responses only), spread by label propagation; responses that reach none are dropped.
   "$s2s" reply-data responses -i "$data/train.tsv" -o "$data/responses.tsv" \
-    "${response_options[@]}" "${build_options[@]}"
+    "${response_options[@]}" "${build_options[@]}" --intents "$here/intents.tsv"
 fi
 
 if [ ! -f "$data/train.pairs.tsv" ]; then

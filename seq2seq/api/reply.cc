@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "reply/evaluation.h"
+#include "reply/intents.h"
 #include "reply/pairs.h"
 #include "seq2seq/api/replica_pool.h"
 #include "seq2seq/api/reply_ranker.h"
@@ -203,6 +205,12 @@ ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
   const size_t k = static_cast<size_t>(reply.k);
   const reply::CandidateMode candidate_mode = reply::parse_candidate_mode(options.candidate);
   const reply::ResponseMatcher matcher(responses);
+  S2S_CHECK(options.truth == "nearest" || options.truth == "intent",
+            "evaluation truth must be nearest or intent, got '", options.truth, "'");
+  const std::optional<reply::IntentClassifier> classifier =
+      options.truth == "intent" ? std::optional<reply::IntentClassifier>(std::in_place, responses)
+                                : std::nullopt;
+  size_t model_hits = 0, frequency_hits = 0, model_only = 0, frequency_only = 0;
   const std::vector<std::string> frequent = reply::clusters_by_prior(responses);
   // As `s2s reply-data baseline`: pairs whose true reply gives no candidate or matches no
   // response count as misses in the all-pairs figures and are left out of the mapped ones.
@@ -217,14 +225,20 @@ ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
     for (size_t i = 0; i < results.size(); ++i) {
       const std::string truth_text =
           reply::candidate_response(replies[begin + i], candidate_mode, options.max_tokens);
-      const auto match =
-          truth_text.empty() ? reply::ResponseMatcher::Match{} : matcher.nearest(truth_text);
-      if (match.index < 0) {
+      std::string truth;
+      if (!truth_text.empty()) {
+        if (classifier) {
+          truth = classifier->classify(truth_text).intent;
+        } else {
+          const auto match = matcher.nearest(truth_text);
+          if (match.index >= 0) truth = responses[match.index].cluster;
+        }
+      }
+      if (truth.empty()) {
         model_all.add(0);
         baseline_all.add(0);
         continue;
       }
-      const std::string& truth = responses[match.index].cluster;
       // The model's ranking of clusters: by their best response.
       std::vector<std::string> clusters;
       for (const Suggestion& s : results[i].ranked)
@@ -238,7 +252,14 @@ ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
       const size_t rank = rank_of(clusters);
       model_metrics.add(rank);
       mass_metrics.add(rank_of(clusters_by_mass(results[i].ranked, responses)));
-      baseline.add(rank_of(frequent));
+      const size_t frequency_rank = rank_of(frequent);
+      baseline.add(frequency_rank);
+      const bool model_hit = rank > 0 && rank <= k,
+                 frequency_hit = frequency_rank > 0 && frequency_rank <= k;
+      model_hits += model_hit;
+      frequency_hits += frequency_hit;
+      model_only += model_hit && !frequency_hit;
+      frequency_only += frequency_hit && !model_hit;
       model_all.add(rank);
       baseline_all.add(rank_of(frequent));
       if (!results[i].ranked.empty())
@@ -256,6 +277,10 @@ ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
   e.model_by_mass = figures(mass_metrics);
   e.frequency = figures(baseline);
   e.frequency_all = figures(baseline_all);
+  e.model_hits = model_hits;
+  e.frequency_hits = frequency_hits;
+  e.model_only = model_only;
+  e.frequency_only = frequency_only;
 
   // Triggering: the messages whose best score is highest get suggestions first.
   std::sort(best_and_hit.begin(), best_and_hit.end(), std::greater<>());
@@ -286,11 +311,17 @@ ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<ReplyResult> searched = suggester.suggest(sample, plain);
     const auto t1 = std::chrono::steady_clock::now();
+    // Forced decoding of every response, ranked by the same score (with lambda's prior term).
+    ReplyOptions exhaustive = plain;
+    exhaustive.exhaustive = true;
+    std::vector<ReplyResult> forced_results;
+    for (const std::string& message : sample)
+      forced_results.push_back(std::move(suggester.suggest({message}, exhaustive)[0]));
     for (size_t i = 0; i < sample.size(); ++i) {
       e.forced_expansions += searched[i].expansions;
-      const std::vector<Suggestion> all = suggester.score_all(sample[i]);
-      bool same = searched[i].suggestions.size() == std::min<size_t>(k, all.size());
-      for (size_t j = 0; same && j < searched[i].suggestions.size(); ++j)
+      const std::vector<Suggestion>& all = forced_results[i].suggestions;
+      bool same = searched[i].suggestions.size() == all.size();
+      for (size_t j = 0; same && j < all.size(); ++j)
         same = searched[i].suggestions[j].response == all[j].response;
       e.forced_agree += same;
     }

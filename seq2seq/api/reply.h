@@ -125,6 +125,10 @@ struct ReplyEvaluationOptions {
   size_t max_tokens = 12;           // as the response set was built
   double coverage = 0.5;            // the calibration's wanted share of triggered messages
   int64_t forced_check = 0;  // also rank the first N messages by forced decoding: agreement, speed
+  // How a true reply finds its cluster: "nearest" (the response of highest trigram cosine: every
+  // reply with a shared trigram counts) or "intent" (reply/intents.h IntentClassifier: only a
+  // reply that falls into one of the set's intents counts; the paper's intent recall).
+  std::string truth = "nearest";
   std::function<void(size_t done, size_t total)> on_progress;  // after each chunk of pairs
 };
 
@@ -149,6 +153,9 @@ struct ReplyEvaluation {
   RankingFigures model, model_all;
   RankingFigures model_by_mass;             // clusters ranked by P(cluster | message)
   RankingFigures frequency, frequency_all;  // always the k most frequent clusters
+  // On the mapped pairs: top-k hits of the model and of frequency, and the discordant pairs
+  // (model only, frequency only) for McNemar's test.
+  size_t model_hits = 0, frequency_hits = 0, model_only = 0, frequency_only = 0;
   std::vector<CalibrationRow> calibration;  // coverage 0.1 ... 1.0
   double threshold_for_coverage = -1e30;    // for options.coverage
   // forced_check: messages checked, top-k identical, trie prefixes expanded, both speeds.

@@ -127,7 +127,10 @@ std::string describe(const ResponseSetStats& stats) {
 }
 
 ResponseSetStats build_responses(const std::string& pairs_path, const ResponseOptions& options,
-                                 const std::string& output, const std::string& made_by) {
+                                 const std::string& output, const std::string& made_by,
+                                 const std::string& intents_path,
+                                 const reply::IntentOptions& intent_options,
+                                 reply::IntentStats* intent_stats) {
   S2S_CHECK(options.similarity > 0 && options.similarity <= 1,
             "--similarity must be in (0, 1], got ", options.similarity);
   S2S_CHECK(options.max_tokens > 0, "--max-tokens must be positive");
@@ -137,14 +140,43 @@ ResponseSetStats build_responses(const std::string& pairs_path, const ResponseOp
   while (reader.next(line))
     replies.push_back(reply_field(reader, line));
   ResponseSetStats stats;
-  const std::vector<reply::Response> responses = build_response_set(replies, options, &stats);
+  // Read before the work: a bad seeds file is an error before minutes of building.
+  const std::optional<reply::IntentSeeds> seeds =
+      intents_path.empty()
+          ? std::nullopt
+          : std::optional<reply::IntentSeeds>(reply::read_intent_seeds(intents_path));
+  std::vector<reply::Response> responses = build_response_set(replies, options, &stats);
   if (responses.empty())
     throw InputError(pairs_path + ": no response is frequent enough (" +
                      std::to_string(stats.candidates) + " candidates, " +
                      std::to_string(stats.distinct) + " distinct, none seen --min-count " +
                      std::to_string(options.min_count) + " times)");
-  reply::write_response_set(responses, output, {made_by, describe(stats)});
+  std::vector<std::string> comment = {made_by, describe(stats)};
+  if (seeds) {
+    reply::IntentStats labelled;
+    responses = reply::label_intents(responses, *seeds, intent_options, &labelled);
+    if (responses.empty())
+      throw InputError(
+          intents_path + ": no response of " + pairs_path +
+          " reaches an intent (seeds matched: " + std::to_string(labelled.seeds_matched) + " of " +
+          std::to_string(seeds->seeds.size()) + ")");
+    comment.push_back(describe(labelled, *seeds));
+    if (intent_stats) *intent_stats = labelled;
+  }
+  reply::write_response_set(responses, output, comment);
   return stats;
+}
+
+std::string describe(const reply::IntentStats& stats, const reply::IntentSeeds& seeds) {
+  std::string out = "intents: " + std::to_string(stats.labelled) + " of " +
+                    std::to_string(stats.responses) + " responses reach one of " +
+                    std::to_string(seeds.intents.size()) + " (" +
+                    std::to_string(stats.seeds_matched) + " seeds among the responses, " +
+                    std::to_string(stats.seeds_unmatched) + " not):";
+  for (size_t i = 0; i < seeds.intents.size(); ++i)
+    out += " " + seeds.intents[i] + " " + std::to_string(stats.per_intent[i]) +
+           (i + 1 < seeds.intents.size() ? "," : "");
+  return out;
 }
 
 BaselineReport frequency_baseline(const std::string& pairs_path, const std::string& responses_path,
@@ -246,8 +278,28 @@ PretrainingStats write_pretraining_pairs(const std::vector<std::string>& pair_fi
         const std::string text = reply::unescape_field(field);
         if (!seen.insert(reply::fnv1a64(text)).second) continue;
         ++stats.mail_texts;
-        stats.mail_pairs +=
-            write(reply::next_sentence_pairs(reply::paragraph_sentences(text), next));
+        const auto paragraphs = reply::paragraph_sentences(text);
+        stats.mail_pairs += write(reply::next_sentence_pairs(paragraphs, next));
+        const size_t in_context =
+            write(reply::in_context_pairs(paragraphs, next, options.in_context_percent));
+        stats.mail_pairs += in_context;
+        stats.in_context_pairs += in_context;
+      }
+      if (options.reply_sentences) {
+        // The message cut as `training` cuts it (its first words), as the reply task sees it.
+        const std::string message =
+            reply::first_words(reply::collapse_whitespace(
+                                   reply::unescape_field(std::string_view(line).substr(0, tab))),
+                               options.max_source_words);
+        std::vector<std::pair<std::string, std::string>> pairs;
+        for (const auto& paragraph : reply::paragraph_sentences(
+                 reply::unescape_field(std::string_view(line).substr(tab + 1))))
+          for (const std::string& sentence : paragraph) {
+            std::string target =
+                reply::first_words(reply::collapse_whitespace(sentence), options.max_target_words);
+            if (!message.empty() && !target.empty()) pairs.emplace_back(message, std::move(target));
+          }
+        stats.reply_pairs += write(pairs);
       }
     }
   }
@@ -276,6 +328,10 @@ PretrainingStats write_pretraining_pairs(const std::vector<std::string>& pair_fi
       }
       ++stats.brown_files;
       stats.brown_pairs += write(reply::next_sentence_pairs(text, next));
+      const size_t in_context =
+          write(reply::in_context_pairs(text, next, options.in_context_percent));
+      stats.brown_pairs += in_context;
+      stats.in_context_pairs += in_context;
     }
   }
   out.commit();

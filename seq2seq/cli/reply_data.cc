@@ -116,8 +116,9 @@ int run_split(int argc, char** argv) {
 
 int run_responses(int argc, char** argv) {
   po::options_description options("Options");
-  std::string input, output, candidate = "reply";
+  std::string input, output, candidate = "reply", intents;
   ResponseOptions r;
+  reply::IntentOptions intent_options;
   options.add_options()("input,i", po::value(&input)->required(),
                         "pairs (message<TAB>reply) whose replies give the responses")(
       "output,o", po::value(&output)->required(),
@@ -132,7 +133,13 @@ int run_responses(int argc, char** argv) {
       "max-responses", po::value(&r.max_responses)->default_value(r.max_responses),
       "keep at most this many, the most frequent")(
       "similarity", po::value(&r.similarity)->default_value(r.similarity),
-      "character-trigram cosine that links two responses into one cluster, in (0, 1]");
+      "character-trigram cosine that links two responses into one cluster, in (0, 1]")(
+      "intents", po::value(&intents),
+      "seeds file (intent<TAB>response, reviewed by hand): clusters become these intents by "
+      "label propagation over n-gram, skip-gram and trigram features; responses reaching none "
+      "are dropped")(
+      "intent-share", po::value(&intent_options.min_share)->default_value(intent_options.min_share),
+      "with --intents: the share of a response's feature weight its intent must explain");
   po::variables_map values;
   if (!parse_options("reply-data responses", "-i PAIRS.tsv -o RESPONSES.tsv [OPTIONS]", options,
                      argc, argv, values))
@@ -142,13 +149,22 @@ int run_responses(int argc, char** argv) {
     S2S_CHECK(r.similarity > 0 && r.similarity <= 1, "--similarity must be in (0, 1], got ",
               r.similarity);
     S2S_CHECK(r.max_tokens > 0, "--max-tokens must be positive");
+    S2S_CHECK(intent_options.min_share > 0 && intent_options.min_share <= 1,
+              "--intent-share must be in (0, 1], got ", intent_options.min_share);
   });
   std::ostringstream made;
   made << "made by: s2s reply-data responses -i " << input << " --candidate " << candidate
        << " --max-tokens " << r.max_tokens << " --min-count " << r.min_count << " --max-responses "
        << r.max_responses << " --similarity " << r.similarity;
-  const ResponseSetStats stats = build_responses(input, r, output, made.str());
+  if (!intents.empty())
+    made << " --intents " << intents << " --intent-share " << intent_options.min_share;
+  reply::IntentStats intent_stats;
+  const ResponseSetStats stats =
+      build_responses(input, r, output, made.str(), intents, intent_options, &intent_stats);
   std::cerr << "s2s reply-data responses: " << describe(stats) << " -> " << output << "\n";
+  if (!intents.empty())
+    std::cerr << "s2s reply-data responses: "
+              << describe(intent_stats, reply::read_intent_seeds(intents)) << "\n";
   return 0;
 }
 
@@ -244,17 +260,26 @@ int run_pretraining(int argc, char** argv) {
       "keep the last N words of each context, as `training` cuts messages")(
       "max-tokens",
       po::value(&pretraining.max_target_words)->default_value(pretraining.max_target_words),
-      "words of each next sentence, as responses are cut");
+      "words of each next sentence, as responses are cut")(
+      "reply-sentences", po::bool_switch(&pretraining.reply_sentences),
+      "also each message -> every sentence of its reply (in-domain pairs)")(
+      "in-context-percent",
+      po::value(&pretraining.in_context_percent)->default_value(pretraining.in_context_percent),
+      "also this % of sentences as (their context, themselves): teaches carrying words over");
   po::variables_map values;
   if (!parse_options("reply-data pretraining", "-i TRAIN.tsv [--brown DIR] -o PRETRAIN.tsv",
                      options, argc, argv, values))
     return 0;
+  if (pretraining.in_context_percent < 0 || pretraining.in_context_percent > 100)
+    throw UsageError("s2s reply-data pretraining: --in-context-percent must be 0-100");
   if (inputs.empty() && pretraining.brown_dir.empty())
     throw UsageError("s2s reply-data pretraining: give pairs (-i) or --brown, or both");
   const PretrainingStats stats = write_pretraining_pairs(inputs, output, pretraining);
   std::cerr << "s2s reply-data pretraining: " << stats.mail_pairs << " pairs from "
             << stats.mail_texts << " mail texts, " << stats.brown_pairs << " from "
-            << stats.brown_files << " Brown corpus files -> " << output << "\n";
+            << stats.brown_files << " Brown corpus files, " << stats.reply_pairs
+            << " message -> reply sentence pairs; " << stats.in_context_pairs
+            << " of them sentences in their context -> " << output << "\n";
   return 0;
 }
 
