@@ -270,7 +270,16 @@ Tensor AttentionDecoder::run_forward(const Memory& memory, const Tensor& target_
   k.inputs.resize(num_layers);
   k.input_dropout.resize(num_layers);
 
-  k.embedded = embedding_.forward(target_input);  // [U, B, E]
+  if (record && training() && o.word_dropout > 0) {
+    S2S_CHECK(rng, "AttentionDecoder: word dropout in training needs an Rng");
+    Tensor ids = target_input.to(Device::cpu());  // a copy: U x B ids, cheap to edit on the host
+    int32_t* id = ids.data<int32_t>();
+    for (int64_t i = b; i < u * b; ++i)  // row 0 is BOS
+      if (id[i] != o.pad_id && rng->uniform() < o.word_dropout) id[i] = o.unk_id;
+    k.embedded = embedding_.forward(o.device.is_cpu() ? ids : ids.to(o.device));
+  } else {
+    k.embedded = embedding_.forward(target_input);  // [U, B, E]
+  }
   k.embed_dropout = Tensor();
   if (drop) {
     k.embed_dropout = Tensor::empty(k.embedded.shape(), o.dtype, o.device);

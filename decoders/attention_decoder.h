@@ -34,8 +34,13 @@ struct AttentionDecoderOptions {
   ops::AttentionKind attention = ops::AttentionKind::general;  // Luong general or Bahdanau
   int64_t attention_size = 0;                                  // A, additive attention only; 0: H
   bool input_feeding = true;                                   // feed h~_{t-1} into layer 0 (Luong)
-  bool tie_embeddings = false;    // output projection = target embedding (needs E == H)
-  double dropout = 0.0;           // on embeddings, between layers and on h~; training only
+  bool tie_embeddings = false;  // output projection = target embedding (needs E == H)
+  double dropout = 0.0;         // on embeddings, between layers and on h~; training only
+  // Training only: each target input token after the first (BOS) becomes unk_id with this
+  // probability, so the decoder cannot lean on the words before alone and must read the memory
+  // (Bowman et al. 2016's word dropout); the targets the loss scores stay whole.
+  double word_dropout = 0.0;
+  int32_t unk_id = 1;
   int32_t pad_id = 0;             // target padding id
   int64_t output_chunk_rows = 0;  // Output layer chunk; 0: its default (32 MiB of logits)
   DType dtype = DType::f32;

@@ -201,5 +201,44 @@ TEST(Seq2SeqModel, FloatTrainingMatchesDouble) {
   EXPECT_LT(testing::relative_norm_error(grads[1], grads[0]), 1e-5);
 }
 
+// Word dropout: training forward passes replace target inputs (never BOS) by <unk> with the
+// given rate, drawn from the step's Rng (the same stream, the same words); loss() never does.
+TEST(Seq2SeqModel, WordDropoutReplacesTargetInputsInTrainingOnly) {
+  ops::XentOptions xent;
+  xent.pad_id = 0;
+  TokenEncoder encoder(encoder_options(DType::f64, 0.0));
+  AttentionDecoderOptions options =
+      decoder_options(DType::f64, ops::AttentionKind::general, true, false, 0);
+  Tensor src, src_mask, tgt_in, tgt_out;
+  make_source(DType::f64, src, src_mask);
+  make_target(tgt_in, tgt_out);
+  const Memory memory = encoder.encode(src, src_mask, nullptr);
+  const auto train_loss = [&](double rate, double unk_is_bos, uint64_t seed) {
+    AttentionDecoderOptions o = options;
+    o.word_dropout = rate;
+    o.unk_id = unk_is_bos ? 2 : 1;
+    AttentionDecoder decoder(o);
+    Rng rng(seed);
+    return decoder.forward_backward(memory, tgt_in, tgt_out, xent, &rng).loss.loss;
+  };
+  const double plain = train_loss(0, false, 1);
+  EXPECT_EQ(train_loss(0.5, false, 1), train_loss(0.5, false, 1));  // deterministic per stream
+  EXPECT_NE(train_loss(0.5, false, 1), plain);                      // some words replaced
+  // Every word but the first: with rate ~1 and <unk> = BOS's id, the inputs are all BOS (pads
+  // stay pads), which a decoder without word dropout computes from an all-BOS input.
+  Tensor all_bos = Tensor::from_vector<int32_t>({2, 2, 2, 2, 2, 2}, {3, 2});
+  AttentionDecoder reference(options);
+  const double expected =
+      reference.forward_backward(memory, all_bos, tgt_out, xent, nullptr).loss.loss;
+  EXPECT_NEAR(train_loss(0.999999999, true, 1), expected, 1e-12);
+  // Not in evaluation: loss() and a decoder in eval mode see the words.
+  AttentionDecoderOptions o = options;
+  o.word_dropout = 0.5;
+  AttentionDecoder decoder(o);
+  AttentionDecoder plain_decoder(options);
+  EXPECT_EQ(decoder.loss(memory, tgt_in, tgt_out, xent).loss,
+            plain_decoder.loss(memory, tgt_in, tgt_out, xent).loss);
+}
+
 }  // namespace
 }  // namespace s2s

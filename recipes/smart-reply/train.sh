@@ -8,6 +8,7 @@
 #
 #   recipes/smart-reply/train.sh [DATA_DIR] [RUNS_DIR]   (defaults recipes/smart-reply/data, runs)
 # The s2s binary is $S2S, else build/s2s of this checkout. Existing runs are kept (delete to redo).
+# TRAIN_OPTIONS: more options for every `s2s train` (e.g. "--decoder.word_dropout 0.3").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +20,8 @@ s2s="${S2S:-$root/build/s2s}"
 [ -f "$data/pretrain.tsv" ] || { echo "train: run recipes/smart-reply/prepare.sh first" >&2; exit 1; }
 # The recipes name data/...: point them at DATA_DIR.
 overrides=(--data.valid "$data/dev.pairs.tsv")
+read -r -a extra <<<"${TRAIN_OPTIONS:-}"
+overrides+=("${extra[@]}")
 reply=(--responses "$data/responses.tsv" --max-message-words 100 --max-tokens 12
   --idf-from "$data/train.tsv")
 

@@ -79,6 +79,8 @@ decoder:
                           #   must attend to learn anything of the input)
   tie_embeddings: false   # output projection = target embedding (embed_size == hidden_size)
   dropout: 0.2
+  word_dropout: 0.0       # training: this share of target input words becomes <unk>, so the
+                          #   decoder must read the input (a reply model that ignores its message)
 train:
   learning_rate: 0.001
   schedule: inverse_sqrt  # constant | inverse_sqrt | plateau
@@ -226,6 +228,11 @@ AttentionDecoderOptions decoder_options(const Config& config, int64_t vocab_size
   d.input_feeding = config.get<bool>("decoder.input_feeding");
   d.tie_embeddings = config.get<bool>("decoder.tie_embeddings");
   d.dropout = config.get<double>("decoder.dropout");
+  d.word_dropout = config.get<double>("decoder.word_dropout");
+  if (!(d.word_dropout >= 0 && d.word_dropout < 1))
+    throw ConfigError("decoder.word_dropout must be in [0, 1), got " +
+                      std::to_string(d.word_dropout));
+  d.unk_id = Vocab::kUnk;
   d.pad_id = Vocab::kPad;
   d.device = device;
   d.seed = Rng(static_cast<uint64_t>(config.get<int64_t>("train.seed"))).split(200).seed();
