@@ -1,7 +1,7 @@
 # Sourced by the end-to-end shell tests: a scratch folder that becomes the working directory
 # (removed on exit unless KEEP_WORK is set), `check DESCRIPTION COMMAND...`, which runs the
 # command and counts it in $passed or, printing "FAIL: DESCRIPTION", in $failures, and
-# `digit_pairs`, the corpus of the tests' tiny translation models.
+# `digit_pairs`, the corpus of the tests' tiny translation models, and `compare_models`.
 work=$(mktemp -d)
 trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 cd "$work"
@@ -44,4 +44,32 @@ train: {max_steps: $1, valid_every: 0, log_every: 200, learning_rate: 0.01, warm
 YAML
   "$s2s" train -r tiny.yaml -o run >train.log 2>&1
   check "train exits 0" [ $? -eq 0 ]
+}
+
+# Relative difference of every tensor of two safetensors files: ||a - b|| / ||b|| <= tol.
+compare_models() {  # compare_models A B TOL
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, math, struct, sys
+def load(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__": continue
+        fmt = {"F32": "f", "F64": "d"}[info["dtype"]]
+        begin, end = info["data_offsets"]
+        out[name] = struct.unpack("<%d%s" % ((end - begin) // struct.calcsize(fmt), fmt), data[begin:end])
+    return out
+a, b, tol = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
+assert a.keys() == b.keys(), "different tensors"
+worst = 0.0
+for name in a:
+    diff = math.sqrt(sum((x - y) ** 2 for x, y in zip(a[name], b[name])))
+    norm = math.sqrt(sum(y * y for y in b[name])) or 1.0
+    worst = max(worst, diff / norm)
+print("largest relative difference %.3g over %d tensors" % (worst, len(a)))
+sys.exit(0 if worst <= tol else 1)
+PY
 }

@@ -34,34 +34,6 @@ YAML
 check "vocabulary run exits 0" [ $? -eq 0 ]
 common=(-r tiny.yaml --vocab.model vocab/vocab.model)
 
-# Relative difference of every tensor of two safetensors files: ||a - b|| / ||b|| <= tol.
-compare() {  # compare A B TOL
-  python3 - "$1" "$2" "$3" <<'PY'
-import json, math, struct, sys
-def load(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__": continue
-        fmt = {"F32": "f", "F64": "d"}[info["dtype"]]
-        begin, end = info["data_offsets"]
-        out[name] = struct.unpack("<%d%s" % ((end - begin) // struct.calcsize(fmt), fmt), data[begin:end])
-    return out
-a, b, tol = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
-assert a.keys() == b.keys(), "different tensors"
-worst = 0.0
-for name in a:
-    diff = math.sqrt(sum((x - y) ** 2 for x, y in zip(a[name], b[name])))
-    norm = math.sqrt(sum(y * y for y in b[name])) or 1.0
-    worst = max(worst, diff / norm)
-print("largest relative difference %.3g over %d tensors" % (worst, len(a)))
-sys.exit(0 if worst <= tol else 1)
-PY
-}
-
 # 1. Two ranks with batch b = one process with the doubled batch (2 batches per update).
 "${mpi[@]}" "$s2s" train "${common[@]}" -o sync --train.parallel.mode sync >sync.log 2>&1
 check "mpirun -np 2 sync exits 0" [ $? -eq 0 ]
@@ -70,11 +42,11 @@ check "only rank 0 logs (one line per logged step)" [ "$(grep -c '^step 8 ' sync
 "$s2s" train "${common[@]}" -o single --train.parallel.accumulate 2 >single.log 2>&1
 check "single process, accumulate 2, exits 0" [ $? -eq 0 ]
 echo -n "2 ranks vs 1 process x 2 batches: "
-compare sync/model/model.safetensors single/model/model.safetensors 1e-5
+compare_models sync/model/model.safetensors single/model/model.safetensors 1e-5
 check "2 ranks equal 1 process with the doubled batch to 1e-5" [ $? -eq 0 ]
 "$s2s" train "${common[@]}" -o half >half.log 2>&1
 echo -n "(control) 2 ranks vs 1 process x 1 batch: "
-compare sync/model/model.safetensors half/model/model.safetensors 1e-5
+compare_models sync/model/model.safetensors half/model/model.safetensors 1e-5
 check "the comparison can fail: one batch per update differs" [ $? -ne 0 ]
 
 # ... and with train.workers: each rank's batch in 2 shards on 2 threads, the same update; one
@@ -83,12 +55,12 @@ check "the comparison can fail: one batch per update differs" [ $? -ne 0 ]
   >sync_workers.log 2>&1
 check "mpirun -np 2 sync with 2 workers a rank exits 0" [ $? -eq 0 ]
 echo -n "2 ranks x 2 workers vs 1 process x 2 batches: "
-compare sync_workers/model/model.safetensors single/model/model.safetensors 1e-5
+compare_models sync_workers/model/model.safetensors single/model/model.safetensors 1e-5
 check "2 ranks x 2 workers equal 1 process with the doubled batch to 1e-5" [ $? -eq 0 ]
 "$s2s" train "${common[@]}" -o half_workers --train.workers 2 >half_workers.log 2>&1
 check "1 process with 2 workers exits 0" [ $? -eq 0 ]
 echo -n "1 process x 2 workers vs 1 process x 1 batch: "
-compare half_workers/model/model.safetensors half/model/model.safetensors 1e-5
+compare_models half_workers/model/model.safetensors half/model/model.safetensors 1e-5
 check "2 workers equal the whole batch on one thread to 1e-5" [ $? -eq 0 ]
 
 # ... with dropout too: each batch's masks come from a stream keyed by its place in the data.
@@ -96,7 +68,7 @@ drop=(--encoder.dropout 0.2 --decoder.dropout 0.2)
 "${mpi[@]}" "$s2s" train "${common[@]}" "${drop[@]}" -o sync_drop --train.parallel.mode sync >sync_drop.log 2>&1
 "$s2s" train "${common[@]}" "${drop[@]}" -o single_drop --train.parallel.accumulate 2 >single_drop.log 2>&1
 echo -n "with dropout, 2 ranks vs 1 process x 2 batches: "
-compare sync_drop/model/model.safetensors single_drop/model/model.safetensors 1e-5
+compare_models sync_drop/model/model.safetensors single_drop/model/model.safetensors 1e-5
 check "with dropout: 2 ranks equal 1 process with the doubled batch" [ $? -eq 0 ]
 
 # 2. Resume with a different N: 2 ranks for 4 steps, then 1 process (accumulate 2) to 8, and the
@@ -105,13 +77,13 @@ check "with dropout: 2 ranks equal 1 process with the doubled batch" [ $? -eq 0 
 "$s2s" train "${common[@]}" -o n2to1 --resume --train.parallel.accumulate 2 >r2.log 2>&1
 check "resume 2 ranks -> 1 process exits 0" [ $? -eq 0 ]
 echo -n "resumed 2 -> 1 vs uninterrupted: "
-compare n2to1/model/model.safetensors single/model/model.safetensors 1e-5
+compare_models n2to1/model/model.safetensors single/model/model.safetensors 1e-5
 check "resumed with N 2 -> 1 equals the uninterrupted run" [ $? -eq 0 ]
 "$s2s" train "${common[@]}" -o n1to2 --train.parallel.accumulate 2 --train.max_steps 4 >r3.log 2>&1
 "${mpi[@]}" "$s2s" train "${common[@]}" -o n1to2 --resume --train.parallel.mode sync >r4.log 2>&1
 check "resume 1 process -> 2 ranks exits 0" [ $? -eq 0 ]
 echo -n "resumed 1 -> 2 vs uninterrupted: "
-compare n1to2/model/model.safetensors single/model/model.safetensors 1e-5
+compare_models n1to2/model/model.safetensors single/model/model.safetensors 1e-5
 check "resumed with N 1 -> 2 equals the uninterrupted run" [ $? -eq 0 ]
 
 # The pid of rank R of the mpirun job whose pid is $1 (Open MPI sets OMPI_COMM_WORLD_RANK).

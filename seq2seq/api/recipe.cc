@@ -122,6 +122,9 @@ train:
     bucket_mb: 4          # sync: gradient MiB per all-reduce bucket
     timeout: 300          # sync: seconds to wait for a rank before ending the job naming it
     transport: auto       # sync: auto (nccl for train.device cuda, mpi on the CPU) | mpi | nccl
+    model:                # model parallelism, sync mode: one rank a stage (mpirun -np stages)
+      stages: 1           # 1 | 2 (the encoder on rank 0; the decoder and output layer on rank 1)
+      micro_batches: 1    # each batch in this many micro-batches through the stages (GPipe)
 caption:                  # s2s caption and the caption job's validation
   beam_size: 4
   normalize: 0.0          # length normalisation alpha
@@ -309,11 +312,14 @@ TrainerOptions trainer_options(const Config& c, const std::string& output) {
   t.output_dir = output;
   t.parallel.mode = parse_parallel_mode(c.get<std::string>("train.parallel.mode"));
   t.workers = c.get<int>("train.workers");
+  t.parallel.accumulate = c.get<int>("train.parallel.accumulate");
+  t.parallel.stages = c.get<int>("train.parallel.model.stages");
+  t.parallel.micro_batches = c.get<int>("train.parallel.model.micro_batches");
   if (t.workers == 0)  // auto: one worker a math thread where a batch can be split
-    t.workers = c.get<std::string>("task") == "translate" && t.parallel.mode != ParallelMode::async
+    t.workers = c.get<std::string>("task") == "translate" &&
+                        t.parallel.mode != ParallelMode::async && t.parallel.stages == 1
                     ? std::clamp(c.get<int>("train.threads"), 1, 64)
                     : 1;
-  t.parallel.accumulate = c.get<int>("train.parallel.accumulate");
   t.parallel.staleness.max_staleness = c.get<int64_t>("train.parallel.max_staleness");
   t.parallel.staleness.policy =
       parse_stale_policy(c.get<std::string>("train.parallel.stale_policy"));

@@ -121,6 +121,11 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   if (mode == ParallelMode::sync) {
     comm = sync_communicator(config, device);
     device = comm->device().is_cuda() ? comm->device() : device;  // NCCL: this rank's GPU
+    if (trainer_opts.parallel.stages > 1 && comm->size() != trainer_opts.parallel.stages)
+      throw ConfigError("train.parallel.model.stages " +
+                        std::to_string(trainer_opts.parallel.stages) + " needs " +
+                        std::to_string(trainer_opts.parallel.stages) +
+                        " ranks (one a stage), got " + std::to_string(comm->size()));
   }
   const bool root = !comm || comm->rank() == 0;
   RunContext context;
@@ -225,7 +230,8 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
                 (num_threads() == 1 ? "" : "s") + " each");
   if (mode == ParallelMode::sync) {
     trainer.set_communicator(comm.get());
-    context.say("sync data parallelism: " + comm->describe());
+    if (trainer_opts.parallel.stages == 1)
+      context.say("sync data parallelism: " + comm->describe());
   } else if (mode == ParallelMode::async) {
     for (int r = 0; r < replicas; ++r) {
       replica_models.push_back(TranslationModel::build(config, vocab, device));

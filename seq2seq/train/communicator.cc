@@ -3,7 +3,20 @@
 
 #include <cstdlib>
 
+#include "seq2seq/error.h"
+
 namespace s2s {
+
+void Communicator::start_send(Tensor, int, int) {
+  throw ConfigError("train.parallel.model: " + describe() +
+                    " has no point-to-point transfers (pipeline stages need MPI)");
+}
+void Communicator::recv(Tensor buffer, int, int, const std::string&) {
+  start_send(buffer, 0, 0);
+}
+void Communicator::wait_sends(const std::string&) {
+  start_send(Tensor(), 0, 0);
+}
 
 int launcher_world_size() {
   // Open MPI's mpirun, MPICH/Hydra and srun with PMI. Not SLURM_NTASKS: a batch script of a

@@ -54,6 +54,16 @@ class Communicator {
   // exactly the same weights even if initialisation differed).
   virtual void broadcast(Tensor buffer, int root) = 0;
 
+  // Point to point, for model parallelism (pipeline stages pass activations and their
+  // gradients): start_send starts sending buffer (CPU, f32 or f64 for MPI) to rank dest with a
+  // tag and returns at once; the buffer must stay untouched until wait_sends() returns. recv
+  // fills buffer (its shape says how much) from rank source; both wait at most the deadline, past
+  // which the job ends with an error naming the peer rank and `what`. Transports without them
+  // throw ConfigError.
+  virtual void start_send(Tensor buffer, int dest, int tag);
+  virtual void recv(Tensor buffer, int source, int tag, const std::string& what);
+  virtual void wait_sends(const std::string& what);
+
   // Ends every rank of the job with message on stderr and a non-zero exit. Never returns.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
 };

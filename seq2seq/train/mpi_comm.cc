@@ -23,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 // Tags of the per-step header (ranks -> rank 0, rank 0 -> ranks) and of the liveness probe rank 0
 // sends when a collective stalls (ping: rank 0 -> ranks, pong: back).
 constexpr int kTagHeaderUp = 101, kTagHeaderDown = 102, kTagPing = 103, kTagPong = 104;
+constexpr int kTagUser = 1000;  // point-to-point tags start here
 // Seconds rank 0 waits for the pongs once a collective has stalled.
 constexpr double kProbeSeconds = 3.0;
 
@@ -181,6 +182,43 @@ class MpiCommunicator final : public Communicator {
             seconds(timeout_));
   }
 
+  void start_send(Tensor buffer, int dest, int tag) override {
+    std::lock_guard lock(mpi_);
+    sends_.emplace_back();
+    MPI_Isend(buffer.raw_data(), static_cast<int>(buffer.numel()), mpi_type(buffer), dest,
+              kTagUser + tag, MPI_COMM_WORLD, &sends_.back());
+    send_buffers_.push_back(std::move(buffer));  // kept alive until the send completes
+    send_peers_.push_back(dest);
+  }
+
+  void recv(Tensor buffer, int source, int tag, const std::string& what) override {
+    std::vector<MPI_Request> request(1);
+    {
+      std::lock_guard lock(mpi_);
+      MPI_Irecv(buffer.raw_data(), static_cast<int>(buffer.numel()), mpi_type(buffer), source,
+                kTagUser + tag, MPI_COMM_WORLD, &request[0]);
+    }
+    if (!wait_for(request, timeout_))
+      abort("rank " + std::to_string(source) + " sent no " + what + " within " + seconds(timeout_) +
+            " (dead, hung or far behind); ending the job");
+  }
+
+  void wait_sends(const std::string& what) override {
+    if (!wait_for(sends_, timeout_)) {
+      std::string peers;
+      for (size_t i = 0; i < sends_.size(); ++i)
+        if (sends_[i] != MPI_REQUEST_NULL &&
+            peers.find(std::to_string(send_peers_[i])) == std::string::npos)
+          peers += (peers.empty() ? "" : ", ") + std::to_string(send_peers_[i]);
+      abort("rank " + peers + " did not take its " + what + " within " + seconds(timeout_) +
+            " (dead, hung or far behind); ending the job");
+    }
+    std::lock_guard lock(mpi_);
+    sends_.clear();
+    send_buffers_.clear();
+    send_peers_.clear();
+  }
+
   [[noreturn]] void abort(const std::string& message) override {
     std::fprintf(stderr, "s2s train: error: rank %d: %s\n", rank_, message.c_str());
     std::fflush(stderr);
@@ -279,6 +317,9 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0, size_ = 1;
   std::vector<MPI_Request> pending_;
   std::vector<Tensor> buffers_;
+  std::vector<MPI_Request> sends_;  // point-to-point sends, their buffers and peers
+  std::vector<Tensor> send_buffers_;
+  std::vector<int> send_peers_;
   std::mutex mpi_;  // MPI_THREAD_SERIALIZED: one MPI call at a time, from either thread
   std::thread progress_;
   std::atomic<bool> stopping_{false};

@@ -13,6 +13,7 @@
 #include "seq2seq/host_allocator.h"
 #include "seq2seq/manifest.h"
 #include "seq2seq/ops/elementwise.h"
+#include "seq2seq/ops/grad_norm.h"
 #include "seq2seq/progress.h"
 #include "seq2seq/stop_signal.h"
 
@@ -100,6 +101,21 @@ void check_trainer_options(const TrainerOptions& options) {
   S2S_CHECK_AS(ConfigError, options.ema_decay == 0 || options.parallel.mode != ParallelMode::async,
                "train.ema_decay averages one model's weights; async replicas have no one model: "
                "use mode none or sync");
+  S2S_CHECK_AS(ConfigError, options.parallel.stages == 1 || options.parallel.stages == 2,
+               "train.parallel.model.stages must be 1 or 2 (encoder | decoder), got ",
+               options.parallel.stages);
+  S2S_CHECK_AS(ConfigError, options.parallel.micro_batches >= 1,
+               "train.parallel.model.micro_batches must be at least 1, got ",
+               options.parallel.micro_batches);
+  if (options.parallel.stages > 1) {
+    S2S_CHECK_AS(ConfigError, options.parallel.mode == ParallelMode::sync,
+                 "train.parallel.model.stages needs train.parallel.mode sync (one rank a stage)");
+    S2S_CHECK_AS(ConfigError, options.workers == 1,
+                 "train.parallel.model.stages cuts batches into micro-batches itself: set "
+                 "train.workers 1");
+    S2S_CHECK_AS(ConfigError, options.ema_decay == 0,
+                 "train.parallel.model.stages: train.ema_decay is not supported yet (set 0)");
+  }
 }
 
 Trainer::Trainer(Encoder& encoder, Decoder& decoder, data::Batcher& train,
@@ -174,6 +190,11 @@ Trainer::~Trainer() {
 void Trainer::set_communicator(Communicator* comm) {
   S2S_CHECK(options_.parallel.mode == ParallelMode::sync,
             "Trainer: a communicator is for train.parallel.mode sync");
+  S2S_CHECK_AS(ConfigError, !pipelined() || comm->size() == options_.parallel.stages,
+               "train.parallel.model.stages ", options_.parallel.stages, " needs ",
+               options_.parallel.stages, " ranks (one a stage), got ", comm->size());
+  S2S_CHECK_AS(ConfigError, !pipelined() || !hooks_.load_source,
+               "train.parallel.model.stages: token encoders only for now");
   comm_ = comm;
 }
 
@@ -285,7 +306,9 @@ std::string Trainer::latest_checkpoint() const {
 }
 
 bool Trainer::read_step(StopReason& reason) {
-  const int ranks = comm_ ? comm_->size() : 1, rank = comm_ ? comm_->rank() : 0;
+  // Pipeline stages are one replica: every stage reads every batch of the update.
+  const int ranks = comm_ && !pipelined() ? comm_->size() : 1,
+            rank = comm_ && !pipelined() ? comm_->rank() : 0;
   const int64_t per_update = static_cast<int64_t>(ranks) * options_.parallel.accumulate;
   batches_.clear();
   batch_serials_.clear();
@@ -349,6 +372,35 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
   const int64_t per_update =
       static_cast<int64_t>(comm_ ? comm_->size() : 1) * options_.parallel.accumulate;
   double loss = 0, nll = 0, tokens = 0;
+  if (pipelined()) {
+    const BatchLoss sums = pipeline_forward_backward(xent);
+    interval_times_.compute += seconds_since(clock);
+    // The loss lives on the last stage; the clipping norm is over every stage's gradients.
+    double squared = 0;
+    for (Parameter* p : params_)
+      if (p->trainable) squared += std::pow(ops::global_norm({p->grad}), 2);
+    const std::vector<double> totals =
+        comm_->sum_scalars({sums.loss, sums.nll, sums.tokens, squared});
+    interval_times_.reduce += seconds_since(clock);
+    loss = totals[0], nll = totals[1], tokens = totals[2];
+    const double norm = std::sqrt(totals[3]);
+    const double lr = schedule_.rate(step_ + 1);
+    ++step_;
+    if (!std::isfinite(norm) || !std::isfinite(loss)) {
+      log("step " + std::to_string(step_) + ": non-finite loss or gradient norm; update skipped");
+      return;
+    }
+    if (options_.clip_norm > 0 && norm > options_.clip_norm)
+      for (Parameter* p : params_)
+        if (p->trainable) ops::scale(p->grad, options_.clip_norm / norm);
+    // Each stage's parameters move; the other stage's have zero gradients here and stay.
+    optimizer_.step(params_, lr);
+    interval_times_.update += seconds_since(clock);
+    interval_loss_ += loss;
+    interval_nll_ += nll;
+    interval_tokens_ += tokens;
+    return;
+  }
   if (!workers_.empty()) {
     const BatchLoss sums = sharded_forward_backward(xent);
     loss = sums.loss, nll = sums.nll, tokens = sums.tokens;
@@ -466,6 +518,110 @@ Trainer::BatchLoss Trainer::sharded_forward_backward(const ops::XentOptions& xen
   for (const BatchLoss& l : losses)
     total.loss += l.loss, total.nll += l.nll, total.tokens += l.tokens;
   return total;
+}
+
+Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xent) {
+  // Stage 0 (rank 0) owns the encoder, stage 1 (rank 1) the decoder. Per micro-batch k the
+  // memory travels down (tags 3k: vectors, 3k + 1: summary, 3k + 2: the dropout stream's
+  // position after the encoder) and its gradient up (3k: vectors, 3k + 1: summary).
+  const int stage = comm_->rank();
+  const int64_t memory_width = encoder_.memory_size(), summary_width = encoder_.summary_size();
+  const DType dtype = dtype_;
+  const auto timed = [](double& total, auto&& work) {
+    auto start = Clock::now();
+    work();
+    total += seconds_since(start);
+  };
+  BatchLoss total;
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    const std::vector<data::Batch> micro =
+        data::split_batch(batches_[i], options_.parallel.micro_batches);
+    const Rng batch_rng = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
+    if (stage == 0) {
+      // Every forward first, its memory sent as soon as it is made.
+      for (size_t k = 0; k < micro.size(); ++k) {
+        timed(stage_compute_, [&] {
+          Rng rng = batch_rng.split(k);
+          const Memory memory =
+              encoder_.encode(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
+          const int tag = static_cast<int>(3 * k);
+          comm_->start_send(memory.vectors.clone(), 1, tag);
+          stage_bytes_ += static_cast<double>(memory.vectors.bytes());
+          if (summary_width > 0) {
+            comm_->start_send(memory.summary.clone(), 1, tag + 1);
+            stage_bytes_ += static_cast<double>(memory.summary.bytes());
+          }
+          comm_->start_send(
+              Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}), 1,
+              tag + 2);
+        });
+      }
+      // Then every backward, in the same order, each after recomputing its forward.
+      for (size_t k = 0; k < micro.size(); ++k) {
+        const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
+        MemoryGradient gradient;
+        gradient.vectors = Tensor::empty({s, b, memory_width}, dtype, Device::cpu());
+        if (summary_width > 0)
+          gradient.summary = Tensor::empty({b, summary_width}, dtype, Device::cpu());
+        timed(stage_wait_, [&] {
+          const int tag = static_cast<int>(3 * k);
+          comm_->recv(gradient.vectors, 1, tag, "memory gradient (pipeline stage 2 of 2)");
+          if (summary_width > 0)
+            comm_->recv(gradient.summary, 1, tag + 1, "memory gradient (pipeline stage 2 of 2)");
+        });
+        timed(stage_compute_, [&] {
+          Rng rng = batch_rng.split(k);
+          encoder_.encode(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
+          encoder_.backward(gradient);
+        });
+      }
+      timed(stage_send_, [&] { comm_->wait_sends("memory (pipeline stage 1 of 2)"); });
+    } else {
+      for (size_t k = 0; k < micro.size(); ++k) {
+        const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
+        Memory memory;
+        memory.vectors = Tensor::empty({s, b, memory_width}, dtype, Device::cpu());
+        memory.mask = as_model_dtype(micro[k].source_mask);
+        if (summary_width > 0)
+          memory.summary = Tensor::empty({b, summary_width}, dtype, Device::cpu());
+        Tensor position = Tensor::empty({1}, DType::f64, Device::cpu());
+        timed(stage_wait_, [&] {
+          const int tag = static_cast<int>(3 * k);
+          const std::string what = "memory (pipeline stage 1 of 2)";
+          comm_->recv(memory.vectors, 0, tag, what);
+          if (summary_width > 0) comm_->recv(memory.summary, 0, tag + 1, what);
+          comm_->recv(position, 0, tag + 2, what);
+        });
+        timed(stage_compute_, [&] {
+          // The stream where the encoder left it: the masks of one process's shard k.
+          Rng rng(batch_rng.split(k).seed(), static_cast<uint64_t>(position.data<double>()[0]));
+          Decoder::TrainResult result = decoder_.forward_backward(
+              memory, micro[k].target_input, micro[k].target_output, xent, &rng);
+          total.loss += result.loss.loss;
+          total.nll += result.loss.nll;
+          total.tokens += static_cast<double>(result.loss.tokens);
+          const int tag = static_cast<int>(3 * k);
+          comm_->start_send(result.d_memory.vectors.clone(), 0, tag);
+          stage_bytes_ += static_cast<double>(result.d_memory.vectors.bytes());
+          if (summary_width > 0) {
+            comm_->start_send(result.d_memory.summary.clone(), 0, tag + 1);
+            stage_bytes_ += static_cast<double>(result.d_memory.summary.bytes());
+          }
+        });
+      }
+      timed(stage_send_, [&] { comm_->wait_sends("memory gradient (pipeline stage 2 of 2)"); });
+    }
+  }
+  return total;
+}
+
+void Trainer::gather_stages() {
+  if (!pipelined()) return;
+  // The last stage's parameters and their optimizer state, to rank 0.
+  for (Parameter* p : decoder_params_)
+    comm_->broadcast(p->value, 1);
+  for (auto& [name, tensor] : optimizer_.state(decoder_params_))
+    comm_->broadcast(tensor, 1);
 }
 
 std::pair<double, double> Trainer::validation_loss() {
@@ -657,7 +813,13 @@ void Trainer::log_interval(Progress& progress, Clock::time_point& interval_start
 void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
   const bool validating = !valid_.empty() && options_.valid_every > 0;
   std::unique_ptr<GradientReducer> reducer;
-  if (comm_) {
+  if (comm_ && pipelined()) {
+    for (Parameter* p : params_)  // every stage starts from rank 0's weights
+      comm_->broadcast(p->value, 0);
+    log("pipeline: " + std::to_string(options_.parallel.stages) + " stages (encoder on rank 0, " +
+        "decoder and output layer on rank 1), " + std::to_string(options_.parallel.micro_batches) +
+        " micro-batches a batch, GPipe schedule; " + comm_->describe());
+  } else if (comm_) {
     reducer = std::make_unique<GradientReducer>(
         *comm_, static_cast<int64_t>(options_.parallel.bucket_mb * (1 << 20)));
     // Every rank starts from rank 0's weights, whatever their initialisation did.
@@ -683,6 +845,7 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
     double tokens = 0;
     for (const data::Batch& b : batches_)
       tokens += static_cast<double>(b.target_tokens);
+    if (pipelined() && !is_root()) tokens = 0;  // every stage read the same batches
     const bool out_of_time =
         options_.max_minutes > 0 && progress.elapsed_seconds() >= 60 * options_.max_minutes;
     std::vector<double> header = {tokens, stop_asked() ? 1.0 : 0.0,
@@ -715,6 +878,7 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
 
     if (step_ % options_.log_every == 0) log_interval(progress, interval_start);
     progress.update(step_, "epoch " + std::to_string(epoch_ + 1));
+    if (validated_last_step_) gather_stages();
     if (!is_root()) continue;  // rank 0 alone validates and writes
     if (validating && step_ % options_.valid_every == 0) {
       validate();
@@ -949,6 +1113,26 @@ TrainingSummary Trainer::run() {
         mib(host_allocator::cache_limit()) + ", S2S_HOST_CACHE_MB), " +
         format("%.1f", lookups > 0 ? 100.0 * memory.hits / lookups : 0.0) +
         "% of large allocations served from it");
+  }
+  if (pipelined()) {
+    // Rank 0 reports every stage: computing, waiting for the other stage, for its own sends.
+    const int stages = options_.parallel.stages;
+    std::vector<double> times(static_cast<size_t>(4 * stages), 0.0);
+    const size_t mine = static_cast<size_t>(4 * comm_->rank());
+    times[mine] = stage_compute_, times[mine + 1] = stage_wait_, times[mine + 2] = stage_send_;
+    times[mine + 3] = stage_bytes_;
+    times = comm_->sum_scalars(times);
+    for (int k = 0; k < stages; ++k) {
+      const double* t = &times[static_cast<size_t>(4 * k)];
+      const double all = t[0] + t[1] + t[2];
+      log("pipeline stage " + std::to_string(k + 1) + " of " + std::to_string(stages) + " (" +
+          (k == 0 ? "encoder" : "decoder and output layer") + "): computing " +
+          format("%.2f", t[0]) + " s, waiting for the other stage " + format("%.2f", t[1]) +
+          " s, for its sends to be taken " + format("%.2f", t[2]) + " s (" +
+          format("%.0f", all > 0 ? 100.0 * (t[1] + t[2]) / all : 0.0) + "% idle); sent " +
+          format("%.2f", t[3] / 1048576.0) + " MiB");
+    }
+    if (step_ > 0) gather_stages();  // rank 0 may validate and save once more below
   }
   if (is_root()) {
     if (summary.reason != StopReason::interrupted && validating && last_validated_ != step_ &&

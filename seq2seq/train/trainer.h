@@ -55,6 +55,17 @@ struct ParallelOptions {
   // sync: seconds a rank waits for the others before the job ends with an error naming the
   // missing rank; the step after a validation (run by rank 0 alone) waits ten times as long.
   double timeout = 300;
+  // Model parallelism (docs/scale-out.md): the model split into `stages` consecutive stages, one
+  // rank each, in sync mode; with 2, the encoder on rank 0 and the decoder with its output layer
+  // on rank 1. Only the memory (and the decoder's dropout position) goes down and its gradient up;
+  // parameters and gradients stay with their stage. Each batch is cut into micro_batches
+  // (data::split_batch, as train.workers cuts shards, with the same keyed dropout streams) that
+  // flow through the stages GPipe's way: every forward, then every backward, the encoder
+  // recomputing a micro-batch's forward for its backward. Rank 0 gathers the decoder's weights
+  // and optimizer state when it validates or saves, so checkpoints and model folders are the
+  // ordinary, unsplit ones. 1: no split.
+  int stages = 1;
+  int micro_batches = 1;
 };
 
 struct TrainerOptions {
@@ -193,6 +204,12 @@ class Trainer {
                              const ops::XentOptions& xent, Rng* rng);
   // train_step's computation with workers: every batch's shards at once, gradients summed.
   BatchLoss sharded_forward_backward(const ops::XentOptions& xent);
+  // train_step's computation of this rank's pipeline stage over every batch's micro-batches.
+  BatchLoss pipeline_forward_backward(const ops::XentOptions& xent);
+  // Pipeline: rank 0 takes the decoder's weights and optimizer state from the last stage (every
+  // rank calls it at the same step).
+  void gather_stages();
+  bool pipelined() const { return options_.parallel.stages > 1; }
   // The model's parameters with the given names' order checked against a copy's (replica or
   // worker); names the first that differs.
   std::vector<Parameter*> matching_parameters(Encoder& encoder, Decoder& decoder) const;
@@ -255,6 +272,9 @@ class Trainer {
   bool validated_last_step_ = false;  // rank 0 validated or saved: the next header waits longer
   bool described_reduce_ = false;     // the all-reduce volume is logged once
   StepTimes interval_times_, total_times_;  // since the last log line; over the run
+  // Pipeline, this rank's stage over the run: computing, waiting for the other stage's tensors,
+  // waiting for its own sends to be taken; bytes sent.
+  double stage_compute_ = 0, stage_wait_ = 0, stage_send_ = 0, stage_bytes_ = 0;
   // Async: the replicas, the store, and what the replica threads share (data_mutex_: train_ and
   // epoch_; stats_mutex_: the interval sums; schedule_mutex_: schedule_).
   std::vector<std::unique_ptr<Replica>> replicas_;

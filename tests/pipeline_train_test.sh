@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# End-to-end tests of model parallelism (train.parallel.model, docs/scale-out.md) through the real
+# binary, on the digit-reversal task: `mpirun -np 2` with 2 pipeline stages (the encoder on rank
+# 0, the decoder on rank 1) and 4 micro-batches equals one process on the same batches after 20
+# steps to 1e-5 relative, with dropout (against train.workers 4, which cuts the same shards with
+# the same dropout streams) and without (against the whole batch on one thread), with a control
+# that shows the comparison can fail; a run resumes across placements both ways; each stage's
+# computing, waiting and sending times are reported; SIGTERM to the decoder's rank stops both
+# with a checkpoint; a hung stage is named; the options' mistakes are refused. Skipped (exit 77)
+# without mpirun or in a build without MPI.
+# Usage: pipeline_train_test.sh PATH_TO_S2S
+set -u
+s2s=$1
+if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (apt-get install openmpi-bin)"; exit 77; fi
+if ! "$s2s" version | grep -qi "mpi: *on"; then echo "SKIP: s2s was built without MPI (S2S_MPI)"; exit 77; fi
+. "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
+mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
+[ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
+export OMPI_MCA_plm_rsh_agent=""  # nothing remote: never look for ssh
+
+digit_pairs 600 1 6 > train.tsv
+cat > tiny.yaml <<'YAML'
+data: {train: train.tsv, batch_tokens: 128, max_length: 20, pool_size: 200}
+vocab: {size: 16}
+encoder: {embed_size: 16, hidden_size: 32, layers: 1, dropout: 0.2}
+decoder: {embed_size: 16, hidden_size: 32, dropout: 0.2}
+train: {max_steps: 20, valid_every: 0, log_every: 5, learning_rate: 0.01, warmup_steps: 4,
+        label_smoothing: 0.1, patience: 0, threads: 1}
+YAML
+"$s2s" train -r tiny.yaml -o vocab --train.max_steps 1 >vocab.log 2>&1
+check "vocabulary run exits 0" [ $? -eq 0 ]
+common=(-r tiny.yaml --vocab.model vocab/vocab.model)
+pipe=(--train.parallel.mode sync --train.parallel.model.stages 2 --train.parallel.model.micro_batches 4)
+nodrop=(--encoder.dropout 0 --decoder.dropout 0)
+
+# 1. Equality: 2 stages x 4 micro-batches = one process on the same batches.
+"${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o pipe >pipe.log 2>&1
+check "mpirun -np 2 with 2 stages exits 0" [ $? -eq 0 ]
+check "the pipeline is described" grep -q "pipeline: 2 stages (encoder on rank 0, decoder and output layer on rank 1), 4 micro-batches" pipe.log
+check "stage 1 reports its times" grep -Eq "pipeline stage 1 of 2 \(encoder\): computing [0-9.]+ s, waiting for the other stage [0-9.]+ s, for its sends to be taken [0-9.]+ s \([0-9]+% idle\); sent [0-9.]+ MiB" pipe.log
+check "stage 2 reports its times" grep -Eq "pipeline stage 2 of 2 \(decoder and output layer\): computing" pipe.log
+"$s2s" train "${common[@]}" -o workers --train.workers 4 >workers.log 2>&1
+check "one process with 4 workers exits 0" [ $? -eq 0 ]
+echo -n "with dropout, 2 stages x 4 micro-batches vs 1 process x 4 shards: "
+compare_models pipe/model/model.safetensors workers/model/model.safetensors 1e-5
+check "with dropout: 2 stages equal one process to 1e-5" [ $? -eq 0 ]
+"${mpi[@]}" "$s2s" train "${common[@]}" "${nodrop[@]}" "${pipe[@]}" -o pipe0 >pipe0.log 2>&1
+"$s2s" train "${common[@]}" "${nodrop[@]}" -o whole0 --train.workers 1 >whole0.log 2>&1
+echo -n "without dropout, 2 stages x 4 micro-batches vs 1 process, whole batches: "
+compare_models pipe0/model/model.safetensors whole0/model/model.safetensors 1e-5
+check "without dropout: 2 stages equal the whole batch on one thread to 1e-5" [ $? -eq 0 ]
+"$s2s" train "${common[@]}" -o workers21 --train.workers 4 --train.max_steps 21 >workers21.log 2>&1
+echo -n "(control) 2 stages after 20 steps vs 1 process after 21: "
+compare_models pipe/model/model.safetensors workers21/model/model.safetensors 1e-5
+check "the comparison can fail: one more step differs" [ $? -ne 0 ]
+
+# 2. Resume across placements: a checkpoint is the ordinary, unsplit one.
+"${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o p2to1 --train.max_steps 10 >r1.log 2>&1
+"$s2s" train "${common[@]}" -o p2to1 --resume --train.workers 4 >r2.log 2>&1
+check "resume 2 stages -> 1 process exits 0" [ $? -eq 0 ]
+echo -n "resumed 2 stages -> 1 process vs uninterrupted: "
+compare_models p2to1/model/model.safetensors workers/model/model.safetensors 1e-5
+check "resumed 2 stages -> 1 process equals the uninterrupted run" [ $? -eq 0 ]
+"$s2s" train "${common[@]}" -o p1to2 --train.workers 4 --train.max_steps 10 >r3.log 2>&1
+"${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o p1to2 --resume >r4.log 2>&1
+check "resume 1 process -> 2 stages exits 0" [ $? -eq 0 ]
+echo -n "resumed 1 process -> 2 stages vs uninterrupted: "
+compare_models p1to2/model/model.safetensors workers/model/model.safetensors 1e-5
+check "resumed 1 process -> 2 stages equals the uninterrupted run" [ $? -eq 0 ]
+"$s2s" translate -m p1to2/model -i <(cut -f1 train.tsv | head -5) >translated.txt 2>/dev/null
+check "the model folder is an ordinary one: translate reads it" [ "$(wc -l <translated.txt)" -eq 5 ]
+
+# 3. Faults, as in sync training.
+rank_pid() {  # rank_pid MPIRUN_PID RANK
+  for p in $(pgrep -f "$s2s train"); do
+    if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+      [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ] && { echo "$p"; return; }
+    fi
+  done
+}
+wait_for_step() { for _ in $(seq 200); do grep -q "^step" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+long=("${common[@]}" "${pipe[@]}" --train.max_steps 100000 --train.log_every 1)
+"${mpi[@]}" "$s2s" train "${long[@]}" -o term >term.log 2>&1 &
+job=$!
+wait_for_step term.log
+kill -TERM "$(rank_pid $job 1)"
+wait $job
+check "SIGTERM to the decoder's rank: the job exits 0" [ $? -eq 0 ]
+check "SIGTERM to the decoder's rank: stopped as interrupted" grep -q "interrupted by a signal" term.log
+"$s2s" train "${common[@]}" -o term --resume --train.workers 4 --train.max_steps 100000 --train.max_steps "$(( $(grep -o 'stopped at step [0-9]*' term.log | grep -o '[0-9]*$') + 2 ))" >term2.log 2>&1
+check "... and its checkpoint resumes in one process" [ $? -eq 0 ]
+"${mpi[@]}" "$s2s" train "${long[@]}" -o hang --train.parallel.timeout 2 >hang.log 2>&1 &
+job=$!
+wait_for_step hang.log
+hung=$(rank_pid $job 1)
+kill -STOP "$hung"
+start=$SECONDS
+wait $job
+status=$?
+kill -KILL "$hung" 2>/dev/null
+check "a hung stage: the job fails (status $status)" [ $status -ne 0 ]
+check "a hung stage: within seconds ($((SECONDS - start)) s)" [ $((SECONDS - start)) -lt 60 ]
+check "a hung stage: the error names rank 1" grep -Eq "rank 1 (sent no memory gradient|did not take|of 2 did not reach|of 2 does not answer)" hang.log
+
+# 4. What the options refuse, before any work.
+"$s2s" train "${common[@]}" -o bad1 --train.parallel.model.stages 2 >bad1.log 2>&1
+check "stages without sync mode: exit 1" [ $? -eq 1 ]
+check "... naming the key" grep -q "train.parallel.model.stages needs train.parallel.mode sync" bad1.log
+"$s2s" train "${common[@]}" -o bad2 --train.parallel.model.stages 3 >bad2.log 2>&1
+check "3 stages: refused" grep -q "train.parallel.model.stages must be 1 or 2" bad2.log
+"${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" --train.workers 2 -o bad3 >bad3.log 2>&1
+check "stages with train.workers 2: refused" grep -q "set train.workers 1" bad3.log
+mpirun --oversubscribe -np 1 $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) "$s2s" train "${common[@]}" "${pipe[@]}" -o bad4 >bad4.log 2>&1
+check "2 stages on 1 rank: refused" grep -q "needs 2 ranks (one a stage), got 1" bad4.log
+check "... before anything is written" [ ! -e bad4 ]
+
+if [ "$failures" -eq 0 ]; then echo "pipeline_train_test: all $passed passed"; else echo "pipeline_train_test: $failures failed"; exit 1; fi
