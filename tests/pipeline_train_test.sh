@@ -4,7 +4,8 @@
 # 0, the decoder on rank 1) and 4 micro-batches equals one process on the same batches after 20
 # steps to 1e-5 relative, with dropout (against train.workers 4, which cuts the same shards with
 # the same dropout streams) and without (against the whole batch on one thread), with a control
-# that shows the comparison can fail; a run resumes across placements both ways; each stage's
+# that shows the comparison can fail; `-np 4` (2 stages x 2 replicas) equals one process with
+# two batches an update; a run resumes across placements both ways; each stage's
 # computing, waiting and sending times are reported; SIGTERM to the decoder's rank stops both
 # with a checkpoint; a hung stage is named; the options' mistakes are refused. Skipped (exit 77)
 # without mpirun or in a build without MPI.
@@ -36,7 +37,7 @@ nodrop=(--encoder.dropout 0 --decoder.dropout 0)
 # 1. Equality: 2 stages x 4 micro-batches = one process on the same batches.
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o pipe >pipe.log 2>&1
 check "mpirun -np 2 with 2 stages exits 0" [ $? -eq 0 ]
-check "the pipeline is described" grep -q "pipeline: 2 stages (encoder on rank 0, decoder and output layer on rank 1), 4 micro-batches" pipe.log
+check "the pipeline is described" grep -q "pipeline: 2 stages (the encoder on even ranks, the decoder and output layer on odd ones) x 1 replica, 4 micro-batches" pipe.log
 check "stage 1 reports its times" grep -Eq "pipeline stage 1 of 2 \(encoder\): computing [0-9.]+ s, waiting for the other stage [0-9.]+ s, for its sends to be taken [0-9.]+ s \([0-9]+% idle\); sent [0-9.]+ MiB" pipe.log
 check "stage 2 reports its times" grep -Eq "pipeline stage 2 of 2 \(decoder and output layer\): computing" pipe.log
 "$s2s" train "${common[@]}" -o workers --train.workers 4 >workers.log 2>&1
@@ -53,6 +54,21 @@ check "without dropout: 2 stages equal the whole batch on one thread to 1e-5" [ 
 echo -n "(control) 2 stages after 20 steps vs 1 process after 21: "
 compare_models pipe/model/model.safetensors workers21/model/model.safetensors 1e-5
 check "the comparison can fail: one more step differs" [ $? -ne 0 ]
+
+# ... and combined with data parallelism: mpirun -np 4 = 2 stages x 2 replicas, each stage's
+#     replicas summing their gradients, equals one process with 2 batches an update.
+mpi4=("${mpi[@]}")
+mpi4[3]=4
+"${mpi4[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o pipe4 >pipe4.log 2>&1
+check "mpirun -np 4 with 2 stages exits 0" [ $? -eq 0 ]
+check "2 stages x 2 replicas is described" grep -q "pipeline: 2 stages .* x 2 replicas, 4 micro-batches" pipe4.log
+"$s2s" train "${common[@]}" -o workers2 --train.workers 4 --train.parallel.accumulate 2 >workers2.log 2>&1
+echo -n "2 stages x 2 replicas vs 1 process x 2 batches x 4 shards: "
+compare_models pipe4/model/model.safetensors workers2/model/model.safetensors 1e-5
+check "2 stages x 2 replicas equal one process with the doubled batch to 1e-5" [ $? -eq 0 ]
+echo -n "(control) 2 stages x 2 replicas vs 1 process x 1 batch: "
+compare_models pipe4/model/model.safetensors workers/model/model.safetensors 1e-5
+check "the comparison can fail: half the batch differs" [ $? -ne 0 ]
 
 # 2. Resume across placements: a checkpoint is the ordinary, unsplit one.
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o p2to1 --train.max_steps 10 >r1.log 2>&1
@@ -111,7 +127,7 @@ check "3 stages: refused" grep -q "train.parallel.model.stages must be 1 or 2" b
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" --train.workers 2 -o bad3 >bad3.log 2>&1
 check "stages with train.workers 2: refused" grep -q "set train.workers 1" bad3.log
 mpirun --oversubscribe -np 1 $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) "$s2s" train "${common[@]}" "${pipe[@]}" -o bad4 >bad4.log 2>&1
-check "2 stages on 1 rank: refused" grep -q "needs 2 ranks (one a stage), got 1" bad4.log
+check "2 stages on 1 rank: refused" grep -q "needs a multiple of that many ranks (one a stage, per replica), got 1" bad4.log
 check "... before anything is written" [ ! -e bad4 ]
 
 if [ "$failures" -eq 0 ]; then echo "pipeline_train_test: all $passed passed"; else echo "pipeline_train_test: $failures failed"; exit 1; fi

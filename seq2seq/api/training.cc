@@ -121,11 +121,11 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   if (mode == ParallelMode::sync) {
     comm = sync_communicator(config, device);
     device = comm->device().is_cuda() ? comm->device() : device;  // NCCL: this rank's GPU
-    if (trainer_opts.parallel.stages > 1 && comm->size() != trainer_opts.parallel.stages)
+    if (trainer_opts.parallel.stages > 1 && comm->size() % trainer_opts.parallel.stages != 0)
       throw ConfigError("train.parallel.model.stages " +
-                        std::to_string(trainer_opts.parallel.stages) + " needs " +
                         std::to_string(trainer_opts.parallel.stages) +
-                        " ranks (one a stage), got " + std::to_string(comm->size()));
+                        " needs a multiple of that many ranks (one a stage, per replica), got " +
+                        std::to_string(comm->size()));
   }
   const bool root = !comm || comm->rank() == 0;
   RunContext context;

@@ -17,6 +17,10 @@ void Communicator::recv(Tensor buffer, int, int, const std::string&) {
 void Communicator::wait_sends(const std::string&) {
   start_send(Tensor(), 0, 0);
 }
+std::unique_ptr<Communicator> Communicator::split(int) {
+  throw ConfigError("train.parallel.model: " + describe() +
+                    " has no rank groups (stages with replicas need MPI)");
+}
 
 int launcher_world_size() {
   // Open MPI's mpirun, MPICH/Hydra and srun with PMI. Not SLURM_NTASKS: a batch script of a

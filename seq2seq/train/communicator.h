@@ -64,6 +64,10 @@ class Communicator {
   virtual void recv(Tensor buffer, int source, int tag, const std::string& what);
   virtual void wait_sends(const std::string& what);
 
+  // A communicator of the ranks that pass the same color (ranked as in this one); every rank
+  // calls it. For model parallelism's replica groups. Transports without groups: ConfigError.
+  virtual std::unique_ptr<Communicator> split(int color);
+
   // Ends every rank of the job with message on stderr and a non-zero exit. Never returns.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
 };

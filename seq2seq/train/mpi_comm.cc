@@ -58,6 +58,7 @@ class MpiCommunicator final : public Communicator {
     S2S_CHECK_AS(ConfigError, timeout_seconds > 0, "train.parallel.timeout must be positive, got ",
                  timeout_seconds);
     int initialized = 0, provided = 0;
+    comm_ = MPI_COMM_WORLD;
     MPI_Initialized(&initialized);
     if (!initialized) {
       // Two threads call MPI, never at once (mpi_ serialises them): the training thread and the
@@ -67,16 +68,21 @@ class MpiCommunicator final : public Communicator {
     } else {
       MPI_Query_thread(&provided);
     }
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
-    if (rank_ != 0) post_ping();
-    // Open MPI advances a non-blocking collective only inside MPI calls. This thread makes those
-    // calls while the training thread computes, so the decoder's gradient sums really travel
-    // during the encoder's backward instead of at the next wait.
-    // S2S_MPI_PROGRESS_THREAD=0 turns it off (for measuring what it brings).
-    const char* wanted = std::getenv("S2S_MPI_PROGRESS_THREAD");
-    if (provided >= MPI_THREAD_SERIALIZED && size_ > 1 && !(wanted && std::string(wanted) == "0"))
-      progress_ = std::thread([this] { progress_loop(); });
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+    world_rank_ = rank_;
+    start(provided);
+  }
+  // A group of the ranks (sub-communicator): MPI is initialised already and stays so.
+  MpiCommunicator(double timeout_seconds, MPI_Comm group)
+      : timeout_(timeout_seconds), comm_(group) {
+    int provided = 0;
+    MPI_Query_thread(&provided);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_);
+    owns_comm_ = true;
+    start(provided);
   }
   ~MpiCommunicator() override {
     stop_progress();
@@ -89,7 +95,17 @@ class MpiCommunicator final : public Communicator {
     }
     for (MPI_Request& r : pongs_)
       if (r != MPI_REQUEST_NULL) MPI_Request_free(&r);
+    if (owns_comm_) MPI_Comm_free(&comm_);
     if (owns_mpi_) MPI_Finalize();
+  }
+
+  std::unique_ptr<Communicator> split(int color) override {
+    MPI_Comm group;
+    {
+      std::lock_guard lock(mpi_);
+      MPI_Comm_split(comm_, color, rank_, &group);
+    }
+    return std::make_unique<MpiCommunicator>(timeout_, group);
   }
 
   int rank() const override { return rank_; }
@@ -111,8 +127,7 @@ class MpiCommunicator final : public Communicator {
       {
         std::lock_guard lock(mpi_);
         for (int r = 1; r < size_; ++r)
-          MPI_Irecv(parts[r].data(), n, MPI_DOUBLE, r, kTagHeaderUp, MPI_COMM_WORLD,
-                    &requests[r - 1]);
+          MPI_Irecv(parts[r].data(), n, MPI_DOUBLE, r, kTagHeaderUp, comm_, &requests[r - 1]);
       }
       if (!wait_for(requests, timeout)) {
         std::string missing;
@@ -130,7 +145,7 @@ class MpiCommunicator final : public Communicator {
       {
         std::lock_guard lock(mpi_);
         for (int r = 1; r < size_; ++r)
-          MPI_Isend(sum.data(), n, MPI_DOUBLE, r, kTagHeaderDown, MPI_COMM_WORLD, &sends[r - 1]);
+          MPI_Isend(sum.data(), n, MPI_DOUBLE, r, kTagHeaderDown, comm_, &sends[r - 1]);
       }
       if (!wait_for(sends, timeout))
         abort("the step header could not be sent to every rank within " + seconds(timeout));
@@ -138,8 +153,8 @@ class MpiCommunicator final : public Communicator {
       std::vector<MPI_Request> requests(2);
       {
         std::lock_guard lock(mpi_);
-        MPI_Isend(values.data(), n, MPI_DOUBLE, 0, kTagHeaderUp, MPI_COMM_WORLD, &requests[0]);
-        MPI_Irecv(sum.data(), n, MPI_DOUBLE, 0, kTagHeaderDown, MPI_COMM_WORLD, &requests[1]);
+        MPI_Isend(values.data(), n, MPI_DOUBLE, 0, kTagHeaderUp, comm_, &requests[0]);
+        MPI_Irecv(sum.data(), n, MPI_DOUBLE, 0, kTagHeaderDown, comm_, &requests[1]);
       }
       if (!wait_for(requests, timeout + kMpiGraceSeconds))
         abort("rank 0 did not answer within " + seconds(timeout + kMpiGraceSeconds) +
@@ -153,7 +168,7 @@ class MpiCommunicator final : public Communicator {
     std::lock_guard lock(mpi_);
     MPI_Request request;
     MPI_Iallreduce(MPI_IN_PLACE, buffer.raw_data(), static_cast<int>(buffer.numel()), type, MPI_SUM,
-                   MPI_COMM_WORLD, &request);
+                   comm_, &request);
     pending_.push_back(request);
     buffers_.push_back(std::move(buffer));  // kept alive until the sum is done
   }
@@ -174,7 +189,7 @@ class MpiCommunicator final : public Communicator {
     const MPI_Datatype type = mpi_type(buffer);
     {
       std::lock_guard lock(mpi_);
-      MPI_Ibcast(buffer.raw_data(), static_cast<int>(buffer.numel()), type, root, MPI_COMM_WORLD,
+      MPI_Ibcast(buffer.raw_data(), static_cast<int>(buffer.numel()), type, root, comm_,
                  &request[0]);
     }
     if (!wait_for(request, timeout_))
@@ -186,7 +201,7 @@ class MpiCommunicator final : public Communicator {
     std::lock_guard lock(mpi_);
     sends_.emplace_back();
     MPI_Isend(buffer.raw_data(), static_cast<int>(buffer.numel()), mpi_type(buffer), dest,
-              kTagUser + tag, MPI_COMM_WORLD, &sends_.back());
+              kTagUser + tag, comm_, &sends_.back());
     send_buffers_.push_back(std::move(buffer));  // kept alive until the send completes
     send_peers_.push_back(dest);
   }
@@ -196,7 +211,7 @@ class MpiCommunicator final : public Communicator {
     {
       std::lock_guard lock(mpi_);
       MPI_Irecv(buffer.raw_data(), static_cast<int>(buffer.numel()), mpi_type(buffer), source,
-                kTagUser + tag, MPI_COMM_WORLD, &request[0]);
+                kTagUser + tag, comm_, &request[0]);
     }
     if (!wait_for(request, timeout_))
       abort("rank " + std::to_string(source) + " sent no " + what + " within " + seconds(timeout_) +
@@ -220,7 +235,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   [[noreturn]] void abort(const std::string& message) override {
-    std::fprintf(stderr, "s2s train: error: rank %d: %s\n", rank_, message.c_str());
+    std::fprintf(stderr, "s2s train: error: rank %d: %s\n", world_rank_, message.c_str());
     std::fflush(stderr);
     stop_progress();
     MPI_Abort(MPI_COMM_WORLD, 1);
@@ -228,6 +243,17 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // Posts the ping receive and starts the progress thread.
+  void start(int provided) {
+    if (rank_ != 0) post_ping();
+    // Open MPI advances a non-blocking collective only inside MPI calls. This thread makes those
+    // calls while the training thread computes, so the decoder's gradient sums really travel
+    // during the encoder's backward instead of at the next wait.
+    // S2S_MPI_PROGRESS_THREAD=0 turns it off (for measuring what it brings).
+    const char* wanted = std::getenv("S2S_MPI_PROGRESS_THREAD");
+    if (provided >= MPI_THREAD_SERIALIZED && size_ > 1 && !(wanted && std::string(wanted) == "0"))
+      progress_ = std::thread([this] { progress_loop(); });
+  }
   static std::string seconds(double s) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%g s", s);
@@ -256,14 +282,14 @@ class MpiCommunicator final : public Communicator {
   }
 
   // Ranks other than 0 keep a receive for rank 0's ping posted and answer it while they wait.
-  void post_ping() { MPI_Irecv(&ping_payload_, 1, MPI_INT, 0, kTagPing, MPI_COMM_WORLD, &ping_); }
+  void post_ping() { MPI_Irecv(&ping_payload_, 1, MPI_INT, 0, kTagPing, comm_, &ping_); }
   void answer_ping() {
     if (rank_ == 0 || ping_ == MPI_REQUEST_NULL) return;
     int flag = 0;
     MPI_Test(&ping_, &flag, MPI_STATUS_IGNORE);
     if (!flag) return;
     pongs_.emplace_back();
-    MPI_Isend(&rank_, 1, MPI_INT, 0, kTagPong, MPI_COMM_WORLD, &pongs_.back());
+    MPI_Isend(&rank_, 1, MPI_INT, 0, kTagPong, comm_, &pongs_.back());
     post_ping();
   }
 
@@ -274,8 +300,8 @@ class MpiCommunicator final : public Communicator {
     {
       std::lock_guard lock(mpi_);
       for (int r = 1; r < size_; ++r) {
-        MPI_Isend(&payload[0], 1, MPI_INT, r, kTagPing, MPI_COMM_WORLD, &sends[r - 1]);
-        MPI_Irecv(&payload[r], 1, MPI_INT, r, kTagPong, MPI_COMM_WORLD, &replies[r - 1]);
+        MPI_Isend(&payload[0], 1, MPI_INT, r, kTagPing, comm_, &sends[r - 1]);
+        MPI_Irecv(&payload[r], 1, MPI_INT, r, kTagPong, comm_, &replies[r - 1]);
       }
     }
     wait_for(replies, kProbeSeconds);
@@ -313,14 +339,21 @@ class MpiCommunicator final : public Communicator {
   }
 
   double timeout_;
-  bool owns_mpi_ = false;
-  int rank_ = 0, size_ = 1;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  bool owns_mpi_ = false, owns_comm_ = false;
+  int rank_ = 0, size_ = 1, world_rank_ = 0;
   std::vector<MPI_Request> pending_;
   std::vector<Tensor> buffers_;
   std::vector<MPI_Request> sends_;  // point-to-point sends, their buffers and peers
   std::vector<Tensor> send_buffers_;
   std::vector<int> send_peers_;
-  std::mutex mpi_;  // MPI_THREAD_SERIALIZED: one MPI call at a time, from either thread
+  // MPI_THREAD_SERIALIZED: one MPI call at a time in the process, from any thread of any
+  // communicator (the world's and its groups').
+  static std::mutex& shared_mutex() {
+    static std::mutex mutex;
+    return mutex;
+  }
+  std::mutex& mpi_ = shared_mutex();
   std::thread progress_;
   std::atomic<bool> stopping_{false};
   MPI_Request ping_ = MPI_REQUEST_NULL;

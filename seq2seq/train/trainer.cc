@@ -190,12 +190,19 @@ Trainer::~Trainer() {
 void Trainer::set_communicator(Communicator* comm) {
   S2S_CHECK(options_.parallel.mode == ParallelMode::sync,
             "Trainer: a communicator is for train.parallel.mode sync");
-  S2S_CHECK_AS(ConfigError, !pipelined() || comm->size() == options_.parallel.stages,
-               "train.parallel.model.stages ", options_.parallel.stages, " needs ",
-               options_.parallel.stages, " ranks (one a stage), got ", comm->size());
+  S2S_CHECK_AS(ConfigError, !pipelined() || comm->size() % options_.parallel.stages == 0,
+               "train.parallel.model.stages ", options_.parallel.stages,
+               " needs a multiple of that many ranks (one a stage, per replica), got ",
+               comm->size());
   S2S_CHECK_AS(ConfigError, !pipelined() || !hooks_.load_source,
                "train.parallel.model.stages: token encoders only for now");
   comm_ = comm;
+  if (pipelined() && replicas() > 1) {
+    // Rank r is stage r % stages of replica r / stages; a stage's replicas form a group.
+    stage_group_ = comm_->split(comm_->rank() % options_.parallel.stages);
+    stage_reducer_ = std::make_unique<GradientReducer>(
+        *stage_group_, static_cast<int64_t>(options_.parallel.bucket_mb * (1 << 20)));
+  }
 }
 
 std::vector<Parameter*> Trainer::matching_parameters(Encoder& encoder, Decoder& decoder) const {
@@ -307,8 +314,13 @@ std::string Trainer::latest_checkpoint() const {
 
 bool Trainer::read_step(StopReason& reason) {
   // Pipeline stages are one replica: every stage reads every batch of the update.
-  const int ranks = comm_ && !pipelined() ? comm_->size() : 1,
-            rank = comm_ && !pipelined() ? comm_->rank() : 0;
+  // Pipeline stages of one replica read the same batches: the data is shared out by replica.
+  const int ranks = !comm_        ? 1
+                    : pipelined() ? replicas()
+                                  : comm_->size(),
+            rank = !comm_        ? 0
+                   : pipelined() ? comm_->rank() / options_.parallel.stages
+                                 : comm_->rank();
   const int64_t per_update = static_cast<int64_t>(ranks) * options_.parallel.accumulate;
   batches_.clear();
   batch_serials_.clear();
@@ -375,15 +387,23 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
   if (pipelined()) {
     const BatchLoss sums = pipeline_forward_backward(xent);
     interval_times_.compute += seconds_since(clock);
-    // The loss lives on the last stage; the clipping norm is over every stage's gradients.
+    // Replicas of a stage sum their stage's gradients (its own parameters only).
+    const std::vector<Parameter*>& own =
+        comm_->rank() % options_.parallel.stages == 0 ? encoder_params_ : decoder_params_;
+    if (stage_reducer_) {
+      stage_reducer_->start(own);
+      stage_reducer_->finish();
+    }
+    // The loss lives on the last stages; the clipping norm is over every stage's gradients (a
+    // stage's summed gradients are on each of its replicas: counted once).
     double squared = 0;
-    for (Parameter* p : params_)
+    for (Parameter* p : own)
       if (p->trainable) squared += std::pow(ops::global_norm({p->grad}), 2);
     const std::vector<double> totals =
         comm_->sum_scalars({sums.loss, sums.nll, sums.tokens, squared});
     interval_times_.reduce += seconds_since(clock);
     loss = totals[0], nll = totals[1], tokens = totals[2];
-    const double norm = std::sqrt(totals[3]);
+    const double norm = std::sqrt(totals[3] / replicas());
     const double lr = schedule_.rate(step_ + 1);
     ++step_;
     if (!std::isfinite(norm) || !std::isfinite(loss)) {
@@ -524,7 +544,8 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
   // Stage 0 (rank 0) owns the encoder, stage 1 (rank 1) the decoder. Per micro-batch k the
   // memory travels down (tags 3k: vectors, 3k + 1: summary, 3k + 2: the dropout stream's
   // position after the encoder) and its gradient up (3k: vectors, 3k + 1: summary).
-  const int stage = comm_->rank();
+  const int stage = comm_->rank() % options_.parallel.stages;
+  const int peer = stage == 0 ? comm_->rank() + 1 : comm_->rank() - 1;  // the replica's other stage
   const int64_t memory_width = encoder_.memory_size(), summary_width = encoder_.summary_size();
   const DType dtype = dtype_;
   const auto timed = [](double& total, auto&& work) {
@@ -545,15 +566,15 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           const Memory memory =
               encoder_.encode(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
           const int tag = static_cast<int>(3 * k);
-          comm_->start_send(memory.vectors.clone(), 1, tag);
+          comm_->start_send(memory.vectors.clone(), peer, tag);
           stage_bytes_ += static_cast<double>(memory.vectors.bytes());
           if (summary_width > 0) {
-            comm_->start_send(memory.summary.clone(), 1, tag + 1);
+            comm_->start_send(memory.summary.clone(), peer, tag + 1);
             stage_bytes_ += static_cast<double>(memory.summary.bytes());
           }
           comm_->start_send(
-              Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}), 1,
-              tag + 2);
+              Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}),
+              peer, tag + 2);
         });
       }
       // Then every backward, in the same order, each after recomputing its forward.
@@ -565,9 +586,9 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           gradient.summary = Tensor::empty({b, summary_width}, dtype, Device::cpu());
         timed(stage_wait_, [&] {
           const int tag = static_cast<int>(3 * k);
-          comm_->recv(gradient.vectors, 1, tag, "memory gradient (pipeline stage 2 of 2)");
+          comm_->recv(gradient.vectors, peer, tag, "memory gradient (pipeline stage 2 of 2)");
           if (summary_width > 0)
-            comm_->recv(gradient.summary, 1, tag + 1, "memory gradient (pipeline stage 2 of 2)");
+            comm_->recv(gradient.summary, peer, tag + 1, "memory gradient (pipeline stage 2 of 2)");
         });
         timed(stage_compute_, [&] {
           Rng rng = batch_rng.split(k);
@@ -588,9 +609,9 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
         timed(stage_wait_, [&] {
           const int tag = static_cast<int>(3 * k);
           const std::string what = "memory (pipeline stage 1 of 2)";
-          comm_->recv(memory.vectors, 0, tag, what);
-          if (summary_width > 0) comm_->recv(memory.summary, 0, tag + 1, what);
-          comm_->recv(position, 0, tag + 2, what);
+          comm_->recv(memory.vectors, peer, tag, what);
+          if (summary_width > 0) comm_->recv(memory.summary, peer, tag + 1, what);
+          comm_->recv(position, peer, tag + 2, what);
         });
         timed(stage_compute_, [&] {
           // The stream where the encoder left it: the masks of one process's shard k.
@@ -601,10 +622,10 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           total.nll += result.loss.nll;
           total.tokens += static_cast<double>(result.loss.tokens);
           const int tag = static_cast<int>(3 * k);
-          comm_->start_send(result.d_memory.vectors.clone(), 0, tag);
+          comm_->start_send(result.d_memory.vectors.clone(), peer, tag);
           stage_bytes_ += static_cast<double>(result.d_memory.vectors.bytes());
           if (summary_width > 0) {
-            comm_->start_send(result.d_memory.summary.clone(), 0, tag + 1);
+            comm_->start_send(result.d_memory.summary.clone(), peer, tag + 1);
             stage_bytes_ += static_cast<double>(result.d_memory.summary.bytes());
           }
         });
@@ -816,8 +837,10 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
   if (comm_ && pipelined()) {
     for (Parameter* p : params_)  // every stage starts from rank 0's weights
       comm_->broadcast(p->value, 0);
-    log("pipeline: " + std::to_string(options_.parallel.stages) + " stages (encoder on rank 0, " +
-        "decoder and output layer on rank 1), " + std::to_string(options_.parallel.micro_batches) +
+    log("pipeline: " + std::to_string(options_.parallel.stages) +
+        " stages (the encoder on even ranks, the decoder and output layer on odd ones) x " +
+        std::to_string(replicas()) + " replica" + (replicas() == 1 ? "" : "s") + ", " +
+        std::to_string(options_.parallel.micro_batches) +
         " micro-batches a batch, GPipe schedule; " + comm_->describe());
   } else if (comm_) {
     reducer = std::make_unique<GradientReducer>(
@@ -845,7 +868,8 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
     double tokens = 0;
     for (const data::Batch& b : batches_)
       tokens += static_cast<double>(b.target_tokens);
-    if (pipelined() && !is_root()) tokens = 0;  // every stage read the same batches
+    // The stages of a replica read the same batches: its first stage counts them.
+    if (pipelined() && comm_->rank() % options_.parallel.stages != 0) tokens = 0;
     const bool out_of_time =
         options_.max_minutes > 0 && progress.elapsed_seconds() >= 60 * options_.max_minutes;
     std::vector<double> header = {tokens, stop_asked() ? 1.0 : 0.0,
@@ -1118,9 +1142,12 @@ TrainingSummary Trainer::run() {
     // Rank 0 reports every stage: computing, waiting for the other stage, for its own sends.
     const int stages = options_.parallel.stages;
     std::vector<double> times(static_cast<size_t>(4 * stages), 0.0);
-    const size_t mine = static_cast<size_t>(4 * comm_->rank());
-    times[mine] = stage_compute_, times[mine + 1] = stage_wait_, times[mine + 2] = stage_send_;
-    times[mine + 3] = stage_bytes_;
+    const size_t mine = static_cast<size_t>(4 * (comm_->rank() % stages));  // replica 0 reports
+    if (comm_->rank() >= stages) std::fill(times.begin(), times.end(), 0.0);
+    if (comm_->rank() < stages) {
+      times[mine] = stage_compute_, times[mine + 1] = stage_wait_, times[mine + 2] = stage_send_;
+      times[mine + 3] = stage_bytes_;
+    }
     times = comm_->sum_scalars(times);
     for (int k = 0; k < stages; ++k) {
       const double* t = &times[static_cast<size_t>(4 * k)];

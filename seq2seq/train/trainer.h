@@ -57,13 +57,15 @@ struct ParallelOptions {
   double timeout = 300;
   // Model parallelism (docs/scale-out.md): the model split into `stages` consecutive stages, one
   // rank each, in sync mode; with 2, the encoder on rank 0 and the decoder with its output layer
-  // on rank 1. Only the memory (and the decoder's dropout position) goes down and its gradient up;
-  // parameters and gradients stay with their stage. Each batch is cut into micro_batches
-  // (data::split_batch, as train.workers cuts shards, with the same keyed dropout streams) that
-  // flow through the stages GPipe's way: every forward, then every backward, the encoder
-  // recomputing a micro-batch's forward for its backward. Rank 0 gathers the decoder's weights
-  // and optimizer state when it validates or saves, so checkpoints and model folders are the
-  // ordinary, unsplit ones. 1: no split.
+  // on rank 1. More ranks (a multiple of stages) are replicas of the pipeline: rank r is stage
+  // r % stages of replica r / stages, the data is shared out by replica and each stage's
+  // replicas sum their gradients (data parallelism per stage). Only the memory (and the decoder's
+  // dropout position) goes down and its gradient up; parameters and gradients stay with their
+  // stage. Each batch is cut into micro_batches (data::split_batch, as train.workers cuts shards,
+  // with the same keyed dropout streams) that flow through the stages GPipe's way: every forward,
+  // then every backward, the encoder recomputing a micro-batch's forward for its backward. Rank 0
+  // gathers the decoder's weights and optimizer state when it validates or saves, so checkpoints
+  // and model folders are the ordinary, unsplit ones. 1: no split.
   int stages = 1;
   int micro_batches = 1;
 };
@@ -210,6 +212,7 @@ class Trainer {
   // rank calls it at the same step).
   void gather_stages();
   bool pipelined() const { return options_.parallel.stages > 1; }
+  int replicas() const { return comm_ ? comm_->size() / options_.parallel.stages : 1; }
   // The model's parameters with the given names' order checked against a copy's (replica or
   // worker); names the first that differs.
   std::vector<Parameter*> matching_parameters(Encoder& encoder, Decoder& decoder) const;
@@ -275,6 +278,9 @@ class Trainer {
   // Pipeline, this rank's stage over the run: computing, waiting for the other stage's tensors,
   // waiting for its own sends to be taken; bytes sent.
   double stage_compute_ = 0, stage_wait_ = 0, stage_send_ = 0, stage_bytes_ = 0;
+  // Pipeline with replicas: this stage's ranks, and the sum of their gradients.
+  std::unique_ptr<Communicator> stage_group_;
+  std::unique_ptr<GradientReducer> stage_reducer_;
   // Async: the replicas, the store, and what the replica threads share (data_mutex_: train_ and
   // epoch_; stats_mutex_: the interval sums; schedule_mutex_: schedule_).
   std::vector<std::unique_ptr<Replica>> replicas_;
