@@ -9,6 +9,9 @@
 #   1 process x 1 thread           (the unit the scaling is measured against)
 #   sync: mpirun -np 2, 1 thread each (gradients all-reduced every update)
 #   async: 2 replica threads x 1 math thread, one parameter store
+#   pipe2mM: mpirun -np 2, 1 thread each, the model in 2 pipeline stages (encoder | decoder and
+#            output layer), each batch in M micro-batches (not in the default CONFIGS); its
+#            lines say each stage's computing and idle time and the MiB it sent
 # Validation is off; the tokens/s are the means of the log intervals after the first (start-up
 # excluded). Around the runs, sgemm 2048^3 through ops::gemm (bench/s2s_bench, 2 threads) gives
 # the machine's ceiling in the same run; each configuration's achieved GFLOP/s is its tokens/s x
@@ -70,6 +73,9 @@ for config in $configs; do
              --train.parallel.mode sync >"$log" 2>&1 ;;
     async2) "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 2 \
               --train.parallel.mode async --train.parallel.replicas 2 >"$log" 2>&1 ;;
+    pipe2m*) "${mpi[@]}" "$s2s" train "${common[@]}" -o "$work/$config" --train.threads 1 \
+               --train.parallel.mode sync --train.parallel.model.stages 2 \
+               --train.parallel.model.micro_batches "${config#pipe2m}" >"$log" 2>&1 ;;
     *) echo "unknown config $config" >&2; exit 1 ;;
   esac
   lines=$(grep '^step ' "$log" || true)
@@ -81,6 +87,7 @@ for config in $configs; do
   share=$(awk -v g="$gflops" -v s="$sgemm_before" 'BEGIN { if (g == "-" || s <= 0) print "-"; else printf "%.0f%%", 100 * g / s }')
   printf '%-10s %10s %8s %8s %7s  %s\n' "$config" "$rate" "${steps:-?}" "$gflops" "$share" "${times:--}"
   (grep -h "all-reduce:" "$log" || true) | head -1 | sed 's/^/           /'
+  (grep -h "^pipeline stage" "$log" || true) | sed 's/^/           /'
   (tail -1 <<<"$lines" | grep -o 'staleness.*' || true) | sed 's/^/           /'
   if [[ -z $lines ]]; then echo "           (no log line; the end of $log:)"; tail -3 "$log"; fi
 done
