@@ -368,18 +368,44 @@ Decoder::TrainResult AttentionDecoder::forward_backward(const Memory& memory,
                                                         const Tensor& target_output,
                                                         const ops::XentOptions& xent, Rng* rng) {
   check_targets("forward_backward", memory, target_input, target_output);
-  const auto& o = options_;
-  const int64_t u = target_input.dim(0), b = target_input.dim(1), h = hidden();
-  const int num_layers = o.num_layers;
-  Cache& k = cache_;
-
-  Tensor hidden_out = run_forward(memory, target_input, /*record=*/true, rng);
+  const int64_t u = target_input.dim(0), b = target_input.dim(1);
+  const Tensor hidden_out = forward_hidden(memory, target_input, rng);
   TrainResult result;
   Tensor d_hidden;
-  result.loss =
-      output_->forward_backward_loss(hidden_out, target_output.reshape({u * b}), xent, d_hidden);
+  result.loss = output_loss(hidden_out, target_output.reshape({u * b}), xent, d_hidden);
+  result.d_memory = backward_hidden(d_hidden);
+  return result;
+}
+
+Tensor AttentionDecoder::forward_hidden(const Memory& memory, const Tensor& target_input,
+                                        Rng* rng) {
+  return run_forward(memory, target_input, /*record=*/true, rng);
+}
+
+ops::XentSums AttentionDecoder::output_loss(const Tensor& hidden, const Tensor& target_output,
+                                            const ops::XentOptions& xent, Tensor& d_hidden) {
+  return output_->forward_backward_loss(hidden, target_output.reshape({target_output.numel()}),
+                                        xent, d_hidden);
+}
+
+std::vector<Parameter*> AttentionDecoder::output_parameters() {
+  S2S_CHECK_AS(ConfigError, !options_.tie_embeddings,
+               "decoder.tie_embeddings shares the output layer's weight with the target "
+               "embedding: it cannot go to a pipeline stage of its own");
+  return output_->parameters();
+}
+
+MemoryGradient AttentionDecoder::backward_hidden(const Tensor& d_hidden_in) {
+  const auto& o = options_;
+  Cache& k = cache_;
+  const int64_t u = k.embedded.dim(0), b = k.embedded.dim(1), h = hidden();
+  const int num_layers = o.num_layers;
+  Tensor d_hidden = d_hidden_in;
   if (k.output_dropout.defined()) ops::dropout_bwd(d_hidden, k.output_dropout, d_hidden);
   const Tensor d_attentional = d_hidden.reshape({u, b, h});
+  struct {
+    MemoryGradient d_memory;
+  } result;
 
   auto zeros = [&](Shape s) { return Tensor::zeros(s, o.dtype, o.device); };
   std::vector<Tensor> dh_recurrent(num_layers), dc(num_layers);
@@ -456,7 +482,7 @@ Decoder::TrainResult AttentionDecoder::forward_backward(const Memory& memory,
       ops::axpy(1.0, bridges_[l].backward(d_bridge), result.d_memory.summary);
     }
   }
-  return result;
+  return result.d_memory;
 }
 
 ops::XentSums AttentionDecoder::loss(const Memory& memory, const Tensor& target_input,

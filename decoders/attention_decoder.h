@@ -56,6 +56,12 @@ class AttentionDecoder : public Decoder {
   TrainResult forward_backward(const Memory& memory, const Tensor& target_input,
                                const Tensor& target_output, const ops::XentOptions& xent,
                                Rng* rng) override;
+  Tensor forward_hidden(const Memory& memory, const Tensor& target_input, Rng* rng) override;
+  ops::XentSums output_loss(const Tensor& hidden, const Tensor& target_output,
+                            const ops::XentOptions& xent, Tensor& d_hidden) override;
+  MemoryGradient backward_hidden(const Tensor& d_hidden) override;
+  std::vector<Parameter*> output_parameters() override;
+  int64_t hidden_size() const override { return options_.hidden_size; }
   ops::XentSums loss(const Memory& memory, const Tensor& target_input, const Tensor& target_output,
                      const ops::XentOptions& xent, Tensor* target_log_probs = nullptr) override;
   std::unique_ptr<DecoderState> start(const Memory& memory) override;

@@ -37,8 +37,8 @@ nodrop=(--encoder.dropout 0 --decoder.dropout 0)
 # 1. Equality: 2 stages x 4 micro-batches = one process on the same batches.
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o pipe >pipe.log 2>&1
 check "mpirun -np 2 with 2 stages exits 0" [ $? -eq 0 ]
-check "the pipeline is described" grep -q "pipeline: 2 stages (the encoder on even ranks, the decoder and output layer on odd ones) x 1 replica, 4 micro-batches" pipe.log
-check "stage 1 reports its times" grep -Eq "pipeline stage 1 of 2 \(encoder\): computing [0-9.]+ s, waiting for the other stage [0-9.]+ s, for its sends to be taken [0-9.]+ s \([0-9]+% idle\); sent [0-9.]+ MiB" pipe.log
+check "the pipeline is described" grep -q "pipeline: 2 stages (encoder | decoder and output layer; rank r is stage r % 2) x 1 replica, 4 micro-batches" pipe.log
+check "stage 1 reports its times" grep -Eq "pipeline stage 1 of 2 \(encoder\): computing [0-9.]+ s, waiting for other stages [0-9.]+ s, for its sends to be taken [0-9.]+ s \([0-9]+% idle\); sent [0-9.]+ MiB" pipe.log
 check "stage 2 reports its times" grep -Eq "pipeline stage 2 of 2 \(decoder and output layer\): computing" pipe.log
 "$s2s" train "${common[@]}" -o workers --train.workers 4 >workers.log 2>&1
 check "one process with 4 workers exits 0" [ $? -eq 0 ]
@@ -69,6 +69,25 @@ check "2 stages x 2 replicas equal one process with the doubled batch to 1e-5" [
 echo -n "(control) 2 stages x 2 replicas vs 1 process x 1 batch: "
 compare_models pipe4/model/model.safetensors workers/model/model.safetensors 1e-5
 check "the comparison can fail: half the batch differs" [ $? -ne 0 ]
+
+# ... and with the output layer on a stage of its own: mpirun -np 3, stages 3.
+pipe3=(--train.parallel.mode sync --train.parallel.model.stages 3 --train.parallel.model.micro_batches 4)
+mpi3=("${mpi[@]}")
+mpi3[3]=3
+"${mpi3[@]}" "$s2s" train "${common[@]}" "${pipe3[@]}" -o pipe3 >pipe3.log 2>&1
+check "mpirun -np 3 with 3 stages exits 0" [ $? -eq 0 ]
+check "3 stages are described" grep -q "pipeline: 3 stages (encoder | decoder | output layer" pipe3.log
+check "the output layer's stage reports its times" grep -q "pipeline stage 3 of 3 (output layer): computing" pipe3.log
+echo -n "with dropout, 3 stages x 4 micro-batches vs 1 process x 4 shards: "
+compare_models pipe3/model/model.safetensors workers/model/model.safetensors 1e-5
+check "3 stages equal one process to 1e-5" [ $? -eq 0 ]
+"$s2s" train "${common[@]}" -o p3to1 --resume --train.workers 4 >/dev/null 2>&1  # nothing to resume: refused
+"${mpi3[@]}" "$s2s" train "${common[@]}" "${pipe3[@]}" -o p3to1 --train.max_steps 10 >r5.log 2>&1
+"$s2s" train "${common[@]}" -o p3to1 --resume --train.workers 4 >r6.log 2>&1
+check "resume 3 stages -> 1 process exits 0" [ $? -eq 0 ]
+echo -n "resumed 3 stages -> 1 process vs uninterrupted: "
+compare_models p3to1/model/model.safetensors workers/model/model.safetensors 1e-5
+check "resumed 3 stages -> 1 process equals the uninterrupted run" [ $? -eq 0 ]
 
 # 2. Resume across placements: a checkpoint is the ordinary, unsplit one.
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o p2to1 --train.max_steps 10 >r1.log 2>&1
@@ -122,8 +141,12 @@ check "a hung stage: the error names rank 1" grep -Eq "rank 1 (sent no memory gr
 "$s2s" train "${common[@]}" -o bad1 --train.parallel.model.stages 2 >bad1.log 2>&1
 check "stages without sync mode: exit 1" [ $? -eq 1 ]
 check "... naming the key" grep -q "train.parallel.model.stages needs train.parallel.mode sync" bad1.log
-"$s2s" train "${common[@]}" -o bad2 --train.parallel.model.stages 3 >bad2.log 2>&1
-check "3 stages: refused" grep -q "train.parallel.model.stages must be 1 or 2" bad2.log
+"$s2s" train "${common[@]}" -o bad2 --train.parallel.model.stages 4 >bad2.log 2>&1
+check "4 stages: refused" grep -q "train.parallel.model.stages must be 1, 2 (encoder | decoder) or 3" bad2.log
+mpi3=("${mpi[@]}")
+mpi3[3]=3
+"${mpi3[@]}" "$s2s" train "${common[@]}" "${pipe3[@]}" --decoder.embed_size 32 --decoder.tie_embeddings true -o bad5 >bad5.log 2>&1
+check "3 stages with tied output embeddings: refused" grep -q "decoder.tie_embeddings shares its weight" bad5.log
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" --train.workers 2 -o bad3 >bad3.log 2>&1
 check "stages with train.workers 2: refused" grep -q "set train.workers 1" bad3.log
 mpirun --oversubscribe -np 1 $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) "$s2s" train "${common[@]}" "${pipe[@]}" -o bad4 >bad4.log 2>&1

@@ -121,6 +121,11 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   if (mode == ParallelMode::sync) {
     comm = sync_communicator(config, device);
     device = comm->device().is_cuda() ? comm->device() : device;  // NCCL: this rank's GPU
+    if (trainer_opts.parallel.stages == 3 && config.get<bool>("decoder.tie_embeddings"))
+      throw ConfigError(
+          "train.parallel.model.stages 3 puts the output layer on a stage of its own, but "
+          "decoder.tie_embeddings shares its weight with the target embedding: set one of them "
+          "otherwise");
     if (trainer_opts.parallel.stages > 1 && comm->size() % trainer_opts.parallel.stages != 0)
       throw ConfigError("train.parallel.model.stages " +
                         std::to_string(trainer_opts.parallel.stages) +

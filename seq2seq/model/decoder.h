@@ -43,6 +43,17 @@ class Decoder : public Layer {
   virtual TrainResult forward_backward(const Memory& memory, const Tensor& target_input,
                                        const Tensor& target_output, const ops::XentOptions& xent,
                                        Rng* rng) = 0;
+  // forward_backward in three parts, for a pipeline that puts the output layer on a stage of
+  // its own (train.parallel.model): the attentional states to the output layer, [U * B, H]
+  // (dropout applied; cached for backward_hidden); the output layer's loss, its parameters'
+  // gradients and d_hidden; and the backward from d_hidden to the memory. forward_backward equals
+  // the three in order. output_parameters: the output layer's (none shared with the rest).
+  virtual Tensor forward_hidden(const Memory& memory, const Tensor& target_input, Rng* rng) = 0;
+  virtual ops::XentSums output_loss(const Tensor& hidden, const Tensor& target_output,
+                                    const ops::XentOptions& xent, Tensor& d_hidden) = 0;
+  virtual MemoryGradient backward_hidden(const Tensor& d_hidden) = 0;
+  virtual std::vector<Parameter*> output_parameters() = 0;
+  virtual int64_t hidden_size() const = 0;
   // The same loss without gradients or caches (validation, scoring). target_log_probs, if given,
   // receives log P(y_u | y_<u, x) per target position, [U, B] (0 at padding).
   virtual ops::XentSums loss(const Memory& memory, const Tensor& target_input,

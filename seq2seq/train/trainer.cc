@@ -101,8 +101,9 @@ void check_trainer_options(const TrainerOptions& options) {
   S2S_CHECK_AS(ConfigError, options.ema_decay == 0 || options.parallel.mode != ParallelMode::async,
                "train.ema_decay averages one model's weights; async replicas have no one model: "
                "use mode none or sync");
-  S2S_CHECK_AS(ConfigError, options.parallel.stages == 1 || options.parallel.stages == 2,
-               "train.parallel.model.stages must be 1 or 2 (encoder | decoder), got ",
+  S2S_CHECK_AS(ConfigError, options.parallel.stages >= 1 && options.parallel.stages <= 3,
+               "train.parallel.model.stages must be 1, 2 (encoder | decoder) or 3 (encoder | "
+               "decoder | output layer), got ",
                options.parallel.stages);
   S2S_CHECK_AS(ConfigError, options.parallel.micro_batches >= 1,
                "train.parallel.model.micro_batches must be at least 1, got ",
@@ -388,8 +389,7 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
     const BatchLoss sums = pipeline_forward_backward(xent);
     interval_times_.compute += seconds_since(clock);
     // Replicas of a stage sum their stage's gradients (its own parameters only).
-    const std::vector<Parameter*>& own =
-        comm_->rank() % options_.parallel.stages == 0 ? encoder_params_ : decoder_params_;
+    const std::vector<Parameter*> own = stage_parameters(comm_->rank() % options_.parallel.stages);
     if (stage_reducer_) {
       stage_reducer_->start(own);
       stage_reducer_->finish();
@@ -544,8 +544,9 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
   // Stage 0 (rank 0) owns the encoder, stage 1 (rank 1) the decoder. Per micro-batch k the
   // memory travels down (tags 3k: vectors, 3k + 1: summary, 3k + 2: the dropout stream's
   // position after the encoder) and its gradient up (3k: vectors, 3k + 1: summary).
-  const int stage = comm_->rank() % options_.parallel.stages;
-  const int peer = stage == 0 ? comm_->rank() + 1 : comm_->rank() - 1;  // the replica's other stage
+  const int stages = options_.parallel.stages;
+  const int stage = comm_->rank() % stages;
+  const int peer = stage == 0 ? comm_->rank() + 1 : comm_->rank() - 1;  // next to the encoder
   const int64_t memory_width = encoder_.memory_size(), summary_width = encoder_.summary_size();
   const DType dtype = dtype_;
   const auto timed = [](double& total, auto&& work) {
@@ -586,9 +587,9 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           gradient.summary = Tensor::empty({b, summary_width}, dtype, Device::cpu());
         timed(stage_wait_, [&] {
           const int tag = static_cast<int>(3 * k);
-          comm_->recv(gradient.vectors, peer, tag, "memory gradient (pipeline stage 2 of 2)");
+          comm_->recv(gradient.vectors, peer, tag, "memory gradient (pipeline stage 2)");
           if (summary_width > 0)
-            comm_->recv(gradient.summary, peer, tag + 1, "memory gradient (pipeline stage 2 of 2)");
+            comm_->recv(gradient.summary, peer, tag + 1, "memory gradient (pipeline stage 2)");
         });
         timed(stage_compute_, [&] {
           Rng rng = batch_rng.split(k);
@@ -596,7 +597,30 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           encoder_.backward(gradient);
         });
       }
-      timed(stage_send_, [&] { comm_->wait_sends("memory (pipeline stage 1 of 2)"); });
+      timed(stage_send_, [&] { comm_->wait_sends("memory (pipeline stage 1)"); });
+    } else if (stage == 1 && stages == 3) {
+      decoder_core_step(micro, batch_rng, memory_width, summary_width);
+    } else if (stage == 2) {
+      // The output layer: the loss of each micro-batch's attentional states, their gradient back.
+      for (size_t k = 0; k < micro.size(); ++k) {
+        const int64_t rows = micro[k].target_output.numel();
+        Tensor hidden = Tensor::empty({rows, decoder_.hidden_size()}, dtype, Device::cpu());
+        timed(stage_wait_, [&] {
+          comm_->recv(hidden, comm_->rank() - 1, static_cast<int>(3 * k),
+                      "decoder states (pipeline stage 2 of 3)");
+        });
+        timed(stage_compute_, [&] {
+          Tensor d_hidden;
+          const ops::XentSums sums =
+              decoder_.output_loss(hidden, micro[k].target_output, xent, d_hidden);
+          total.loss += sums.loss;
+          total.nll += sums.nll;
+          total.tokens += static_cast<double>(sums.tokens);
+          comm_->start_send(d_hidden.clone(), comm_->rank() - 1, static_cast<int>(3 * k));
+          stage_bytes_ += static_cast<double>(d_hidden.bytes());
+        });
+      }
+      timed(stage_send_, [&] { comm_->wait_sends("state gradient (pipeline stage 3 of 3)"); });
     } else {
       for (size_t k = 0; k < micro.size(); ++k) {
         const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
@@ -608,7 +632,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
         Tensor position = Tensor::empty({1}, DType::f64, Device::cpu());
         timed(stage_wait_, [&] {
           const int tag = static_cast<int>(3 * k);
-          const std::string what = "memory (pipeline stage 1 of 2)";
+          const std::string what = "memory (pipeline stage 1)";
           comm_->recv(memory.vectors, peer, tag, what);
           if (summary_width > 0) comm_->recv(memory.summary, peer, tag + 1, what);
           comm_->recv(position, peer, tag + 2, what);
@@ -630,19 +654,93 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           }
         });
       }
-      timed(stage_send_, [&] { comm_->wait_sends("memory gradient (pipeline stage 2 of 2)"); });
+      timed(stage_send_, [&] { comm_->wait_sends("memory gradient (pipeline stage 2)"); });
     }
   }
   return total;
 }
 
+void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng,
+                                int64_t memory_width, int64_t summary_width) {
+  // Stage 2 of 3: the decoder without its output layer. Every forward first (each memory as it
+  // arrives, its states sent on), then every backward, each after recomputing its forward from
+  // the memory kept and the same dropout stream.
+  const int down = comm_->rank() + 1, up = comm_->rank() - 1;
+  const auto timed = [](double& total, auto&& work) {
+    auto start = Clock::now();
+    work();
+    total += seconds_since(start);
+  };
+  std::vector<Memory> memories(micro.size());
+  std::vector<uint64_t> positions(micro.size());
+  for (size_t k = 0; k < micro.size(); ++k) {
+    const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
+    Memory& memory = memories[k];
+    memory.vectors = Tensor::empty({s, b, memory_width}, dtype_, Device::cpu());
+    memory.mask = as_model_dtype(micro[k].source_mask);
+    if (summary_width > 0)
+      memory.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
+    Tensor position = Tensor::empty({1}, DType::f64, Device::cpu());
+    timed(stage_wait_, [&] {
+      const int tag = static_cast<int>(3 * k);
+      const std::string what = "memory (pipeline stage 1 of 3)";
+      comm_->recv(memory.vectors, up, tag, what);
+      if (summary_width > 0) comm_->recv(memory.summary, up, tag + 1, what);
+      comm_->recv(position, up, tag + 2, what);
+    });
+    positions[k] = static_cast<uint64_t>(position.data<double>()[0]);
+    timed(stage_compute_, [&] {
+      Rng rng(batch_rng.split(k).seed(), positions[k]);
+      const Tensor hidden = decoder_.forward_hidden(memory, micro[k].target_input, &rng);
+      comm_->start_send(hidden.clone(), down, static_cast<int>(3 * k));
+      stage_bytes_ += static_cast<double>(hidden.bytes());
+    });
+  }
+  for (size_t k = 0; k < micro.size(); ++k) {
+    Tensor d_hidden = Tensor::empty({micro[k].target_output.numel(), decoder_.hidden_size()},
+                                    dtype_, Device::cpu());
+    timed(stage_wait_, [&] {
+      comm_->recv(d_hidden, down, static_cast<int>(3 * k),
+                  "state gradient (pipeline stage 3 of 3)");
+    });
+    timed(stage_compute_, [&] {
+      Rng rng(batch_rng.split(k).seed(), positions[k]);
+      decoder_.forward_hidden(memories[k], micro[k].target_input, &rng);
+      const MemoryGradient gradient = decoder_.backward_hidden(d_hidden);
+      const int tag = static_cast<int>(3 * k);
+      comm_->start_send(gradient.vectors.clone(), up, tag);
+      stage_bytes_ += static_cast<double>(gradient.vectors.bytes());
+      if (summary_width > 0) {
+        comm_->start_send(gradient.summary.clone(), up, tag + 1);
+        stage_bytes_ += static_cast<double>(gradient.summary.bytes());
+      }
+    });
+  }
+  timed(stage_send_,
+        [&] { comm_->wait_sends("decoder states and memory gradients (stage 2 of 3)"); });
+}
+
+std::vector<Parameter*> Trainer::stage_parameters(int stage) {
+  if (stage == 0) return encoder_params_;
+  if (options_.parallel.stages == 2) return decoder_params_;
+  const std::vector<Parameter*> output = decoder_.output_parameters();
+  if (stage == 2) return output;
+  std::vector<Parameter*> core;  // the decoder less its output layer
+  for (Parameter* p : decoder_params_)
+    if (std::find(output.begin(), output.end(), p) == output.end()) core.push_back(p);
+  return core;
+}
+
 void Trainer::gather_stages() {
   if (!pipelined()) return;
-  // The last stage's parameters and their optimizer state, to rank 0.
-  for (Parameter* p : decoder_params_)
-    comm_->broadcast(p->value, 1);
-  for (auto& [name, tensor] : optimizer_.state(decoder_params_))
-    comm_->broadcast(tensor, 1);
+  // Every later stage's parameters and their optimizer state, from replica 0 (world rank s).
+  for (int stage = 1; stage < options_.parallel.stages; ++stage) {
+    const std::vector<Parameter*> params = stage_parameters(stage);
+    for (Parameter* p : params)
+      comm_->broadcast(p->value, stage);
+    for (auto& [name, tensor] : optimizer_.state(params))
+      comm_->broadcast(tensor, stage);
+  }
 }
 
 std::pair<double, double> Trainer::validation_loss() {
@@ -837,8 +935,10 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
   if (comm_ && pipelined()) {
     for (Parameter* p : params_)  // every stage starts from rank 0's weights
       comm_->broadcast(p->value, 0);
-    log("pipeline: " + std::to_string(options_.parallel.stages) +
-        " stages (the encoder on even ranks, the decoder and output layer on odd ones) x " +
+    log("pipeline: " + std::to_string(options_.parallel.stages) + " stages (" +
+        (options_.parallel.stages == 2 ? "encoder | decoder and output layer"
+                                       : "encoder | decoder | output layer") +
+        "; rank r is stage r % " + std::to_string(options_.parallel.stages) + ") x " +
         std::to_string(replicas()) + " replica" + (replicas() == 1 ? "" : "s") + ", " +
         std::to_string(options_.parallel.micro_batches) +
         " micro-batches a batch, GPipe schedule; " + comm_->describe());
@@ -1153,9 +1253,12 @@ TrainingSummary Trainer::run() {
       const double* t = &times[static_cast<size_t>(4 * k)];
       const double all = t[0] + t[1] + t[2];
       log("pipeline stage " + std::to_string(k + 1) + " of " + std::to_string(stages) + " (" +
-          (k == 0 ? "encoder" : "decoder and output layer") + "): computing " +
-          format("%.2f", t[0]) + " s, waiting for the other stage " + format("%.2f", t[1]) +
-          " s, for its sends to be taken " + format("%.2f", t[2]) + " s (" +
+          (k == 0        ? "encoder"
+           : stages == 2 ? "decoder and output layer"
+           : k == 1      ? "decoder"
+                         : "output layer") +
+          "): computing " + format("%.2f", t[0]) + " s, waiting for other stages " +
+          format("%.2f", t[1]) + " s, for its sends to be taken " + format("%.2f", t[2]) + " s (" +
           format("%.0f", all > 0 ? 100.0 * (t[1] + t[2]) / all : 0.0) + "% idle); sent " +
           format("%.2f", t[3] / 1048576.0) + " MiB");
     }

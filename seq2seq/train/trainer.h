@@ -57,7 +57,8 @@ struct ParallelOptions {
   double timeout = 300;
   // Model parallelism (docs/scale-out.md): the model split into `stages` consecutive stages, one
   // rank each, in sync mode; with 2, the encoder on rank 0 and the decoder with its output layer
-  // on rank 1. More ranks (a multiple of stages) are replicas of the pipeline: rank r is stage
+  // on rank 1; with 3, the output layer on a rank of its own (rank 2). More ranks (a multiple of
+  // stages) are replicas of the pipeline: rank r is stage
   // r % stages of replica r / stages, the data is shared out by replica and each stage's
   // replicas sum their gradients (data parallelism per stage). Only the memory (and the decoder's
   // dropout position) goes down and its gradient up; parameters and gradients stay with their
@@ -211,6 +212,12 @@ class Trainer {
   // Pipeline: rank 0 takes the decoder's weights and optimizer state from the last stage (every
   // rank calls it at the same step).
   void gather_stages();
+  // Stage 2 of 3's part of pipeline_forward_backward (the decoder without its output layer).
+  void decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng,
+                         int64_t memory_width, int64_t summary_width);
+  // The parameters a pipeline stage owns (0: the encoder; then the decoder, or with 3 stages its
+  // core and its output layer).
+  std::vector<Parameter*> stage_parameters(int stage);
   bool pipelined() const { return options_.parallel.stages > 1; }
   int replicas() const { return comm_ ? comm_->size() / options_.parallel.stages : 1; }
   // The model's parameters with the given names' order checked against a copy's (replica or
