@@ -7,7 +7,8 @@
 # that shows the comparison can fail; `-np 4` (2 stages x 2 replicas) equals one process with
 # two batches an update; a run resumes across placements both ways; each stage's
 # computing, waiting and sending times are reported; SIGTERM to the decoder's rank stops both
-# with a checkpoint; a hung stage is named; the options' mistakes are refused. Skipped (exit 77)
+# with a checkpoint; a hung stage is named; the options' mistakes are refused; `s2s translate
+# --stages 2` (rank 0 encodes, rank 1 searches) writes what one process writes. Skipped (exit 77)
 # without mpirun or in a build without MPI.
 # Usage: pipeline_train_test.sh PATH_TO_S2S
 set -u
@@ -104,6 +105,20 @@ compare_models p1to2/model/model.safetensors workers/model/model.safetensors 1e-
 check "resumed 1 process -> 2 stages equals the uninterrupted run" [ $? -eq 0 ]
 "$s2s" translate -m p1to2/model -i <(cut -f1 train.tsv | head -5) >translated.txt 2>/dev/null
 check "the model folder is an ordinary one: translate reads it" [ "$(wc -l <translated.txt)" -eq 5 ]
+
+# Decoding across stages: rank 0 encodes, rank 1 searches and writes; the same translations.
+cut -f1 train.tsv | head -150 > src.txt
+"$s2s" translate -m pipe/model -i src.txt -o one.txt --batch-size 7 --chunk 40 2>one.err
+check "translate in one process exits 0" [ $? -eq 0 ]
+"${mpi[@]}" "$s2s" translate -m pipe/model -i src.txt -o two.txt --batch-size 7 --chunk 40 --stages 2 2>two.err
+check "translate --stages 2 under mpirun exits 0" [ $? -eq 0 ]
+check "translate --stages 2: the same 150 translations" cmp -s one.txt two.txt
+"${mpi[@]}" "$s2s" translate -m pipe/model -i src.txt -o beam1.txt --beam 1 --stages 2 2>/dev/null
+"$s2s" translate -m pipe/model -i src.txt -o beam1_one.txt --beam 1 2>/dev/null
+check "translate --stages 2 --beam 1: the same as one process" cmp -s beam1.txt beam1_one.txt
+"$s2s" translate -m pipe/model -i src.txt -o never.txt --stages 2 2>stages.err
+check "translate --stages 2 without mpirun: a usage error, no output" [ $? -eq 2 -a ! -e never.txt ]
+check "... saying how to run it" grep -q "runs under .mpirun -np 2." stages.err
 
 # 3. Faults, as in sync training.
 rank_pid() {  # rank_pid MPIRUN_PID RANK

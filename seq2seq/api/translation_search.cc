@@ -88,8 +88,13 @@ class InferenceMode {
 
 }  // namespace
 
-Memory encode_batch(TranslationModel& model, const std::vector<std::vector<int32_t>>& sources,
-                    const std::vector<size_t>& batch, std::vector<int64_t>& lengths) {
+namespace {
+
+// The padded ids [S, B] and mask of a batch (mask in the encoder's dtype), and its lengths.
+std::pair<Tensor, Tensor> batch_ids_and_mask(TranslationModel& model,
+                                             const std::vector<std::vector<int32_t>>& sources,
+                                             const std::vector<size_t>& batch,
+                                             std::vector<int64_t>& lengths) {
   const int64_t b = static_cast<int64_t>(batch.size());
   int64_t s = 0;
   for (size_t i : batch)
@@ -112,7 +117,36 @@ Memory encode_batch(TranslationModel& model, const std::vector<std::vector<int32
     mask_t = Tensor::from_vector(mask64, {s, b});
   }
   if (!device.is_cpu()) ids_t = ids_t.to(device), mask_t = mask_t.to(device);
-  return model.encoder->encode(ids_t, mask_t, nullptr);
+  return {ids_t, mask_t};
+}
+
+// A batch's memory from the encoder's stage: shaped here, filled by receive.
+Memory receive_batch_memory(TranslationModel& model,
+                            const std::vector<std::vector<int32_t>>& sources,
+                            const std::vector<size_t>& batch, std::vector<int64_t>& lengths,
+                            const std::function<void(Memory&)>& receive) {
+  const auto [ids, mask] = batch_ids_and_mask(model, sources, batch, lengths);
+  const DType dtype = model.encoder->options().dtype;
+  const Device device = model.encoder->options().device;
+  const int64_t s = ids.dim(0), b = ids.dim(1), summary = model.encoder->summary_size();
+  Memory memory;
+  memory.vectors = Tensor::empty({s, b, model.encoder->memory_size()}, dtype, Device::cpu());
+  if (summary > 0) memory.summary = Tensor::empty({b, summary}, dtype, Device::cpu());
+  receive(memory);
+  if (!device.is_cpu()) {
+    memory.vectors = memory.vectors.to(device);
+    if (memory.summary.defined()) memory.summary = memory.summary.to(device);
+  }
+  memory.mask = mask;
+  return memory;
+}
+
+}  // namespace
+
+Memory encode_batch(TranslationModel& model, const std::vector<std::vector<int32_t>>& sources,
+                    const std::vector<size_t>& batch, std::vector<int64_t>& lengths) {
+  const auto [ids, mask] = batch_ids_and_mask(model, sources, batch, lengths);
+  return model.encoder->encode(ids, mask, nullptr);
 }
 
 std::string join_pieces(const Vocab& vocab, const std::vector<int32_t>& ids) {
@@ -231,12 +265,23 @@ std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
     out[i].warning = warnings[i];
     out[i].error = errors[i];
   }
+  S2S_CHECK(!(options.send_memory || options.receive_memory) || models.size() == 1,
+            "translate: decoding across pipeline stages takes one model, not an ensemble");
   for (const std::vector<size_t>& batch : make_batches(sources, options)) {
     std::vector<Memory> memories(models.size());
     std::vector<SearchModel> members;
     std::vector<int64_t> lengths;
+    if (options.send_memory) {  // the encoder's stage: its memory goes on, nothing is searched
+      const Memory memory = encode_batch(*models[0], sources, batch, lengths);
+      options.send_memory(
+          Memory{memory.vectors.to(Device::cpu()), memory.mask.to(Device::cpu()),
+                 memory.summary.defined() ? memory.summary.to(Device::cpu()) : Tensor()});
+      continue;
+    }
     for (size_t m = 0; m < models.size(); ++m) {
-      memories[m] = encode_batch(*models[m], sources, batch, lengths);
+      memories[m] = options.receive_memory ? receive_batch_memory(*models[m], sources, batch,
+                                                                  lengths, options.receive_memory)
+                                           : encode_batch(*models[m], sources, batch, lengths);
       members.push_back(SearchModel{models[m]->decoder.get(), &memories[m]});
     }
     // The shortlist of the first model (an ensemble shares its vocabulary) for every member.

@@ -5,6 +5,7 @@
 // replicas; training's validation BLEU and the reply job call it directly.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct TranslateSettings {
   // translate: a model folder's lexical shortlist limits each batch's output pieces (shortlist.h);
   // off: the whole vocabulary, exactly as without one.
   bool use_shortlist = true;
+  // Pipeline stages (TranslateOptions): hand each batch's memory on instead of searching, or
+  // take it instead of encoding.
+  std::function<void(const Memory&)> send_memory;
+  std::function<void(Memory&)> receive_memory;
 };
 
 struct TranslatedLine {

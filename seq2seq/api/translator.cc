@@ -46,6 +46,8 @@ TranslateSettings to_settings(const TranslateOptions& o) {
   s.output_pieces = o.output_pieces;
   s.target_pieces = o.target_pieces;
   s.use_shortlist = o.shortlist;
+  s.send_memory = o.send_memory;
+  s.receive_memory = o.receive_memory;
   s.search.beam_size = o.beam_size;
   s.search.n_best = o.n_best;
   s.search.length_penalty = o.length_penalty;

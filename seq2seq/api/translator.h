@@ -15,11 +15,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "seq2seq/config.h"
+#include "seq2seq/model/memory.h"
 #include "seq2seq/runtime.h"
 
 namespace s2s::api {
@@ -54,6 +56,14 @@ struct TranslateOptions {
   // is limited to its sources' candidate pieces. false: the whole vocabulary, exactly as a folder
   // without a shortlist translates.
   bool shortlist = true;
+  // Decoding across pipeline stages (`s2s translate --stages 2` under mpirun; one model, one
+  // replica): the encoder's rank sets send_memory, which gets each batch's memory (on the CPU)
+  // and nothing is searched (the results have no hypotheses); the decoder's rank sets
+  // receive_memory, which fills a batch's memory (vectors and summary, shaped and on the CPU)
+  // instead of the encoder. Both ranks translate the same lines with the same options, so their
+  // batches match.
+  std::function<void(const Memory&)> send_memory;
+  std::function<void(Memory&)> receive_memory;
 
   // InvalidArgument naming the field for a value out of range.
   void validate() const;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "seq2seq/api/translator.h"
 #include "seq2seq/cli/command.h"
@@ -16,6 +17,7 @@
 #include "seq2seq/output_file.h"
 #include "seq2seq/profiler.h"
 #include "seq2seq/progress.h"
+#include "seq2seq/train/communicator.h"
 
 namespace po = boost::program_options;
 
@@ -69,7 +71,7 @@ int run_translate(int argc, char** argv) {
   po::options_description options("Options");
   std::vector<std::string> model_paths;
   std::string input = "-", output = "-", device_name = "cpu", alignment_kind, shortlist = "on";
-  int threads = kDefaultThreads, n_best = 0;
+  int threads = kDefaultThreads, n_best = 0, stages = 1;
   int64_t chunk = 10000;
   options.add_options()("model,m", po::value(&model_paths)->required()->composing(),
                         "model folder; several: an ensemble averaging their log-probabilities")(
@@ -103,7 +105,10 @@ int run_translate(int argc, char** argv) {
       "at the end, print sentences/s, output pieces/s and where the time went, by op")(
       "threads", po::value(&threads)->default_value(kDefaultThreads), "CPU threads")(
       "device", po::value(&device_name)->default_value("cpu"), "cpu | cuda | cuda:N")(
-      "chunk", po::value(&chunk)->default_value(10000), "lines read and translated at a time");
+      "chunk", po::value(&chunk)->default_value(10000), "lines read and translated at a time")(
+      "stages", po::value(&stages)->default_value(1),
+      "2: decode across pipeline stages under `mpirun -np 2`: rank 0 encodes, rank 1 searches and "
+      "writes (-i FILE; one model)");
   po::variables_map values;
   if (!parse_options("translate", "-m MODEL [-m MODEL...] [-i FILE] [-o FILE] [OPTIONS]", options,
                      argc, argv, values))
@@ -114,6 +119,20 @@ int run_translate(int argc, char** argv) {
                      "'");
   if (shortlist != "on" && shortlist != "off")
     throw UsageError("s2s translate: --shortlist must be on or off, got '" + shortlist + "'");
+  if (stages != 1 && stages != 2) throw UsageError("s2s translate: --stages must be 1 or 2");
+  std::unique_ptr<Communicator> comm;
+  if (stages == 2) {
+    if (launcher_world_size() != 2)
+      throw UsageError("s2s translate: --stages 2 runs under `mpirun -np 2` (one rank a stage)");
+    if (input == "-")
+      throw UsageError("s2s translate: --stages 2 reads -i FILE on both ranks, not stdin");
+    if (model_paths.size() != 1)
+      throw UsageError("s2s translate: --stages 2 takes one model, not an ensemble");
+    comm = make_mpi_communicator(300);
+  }
+  // Rank 0 of a pipeline encodes and hands each batch's memory to rank 1, which searches and
+  // writes; every other run does both.
+  const bool encoder_stage = comm && comm->rank() == 0;
   const api::Translator translator(model_paths, {device_name, threads});
   api::TranslateOptions settings = translator.default_options();
   if (values.count("beam")) settings.beam_size = values["beam"].as<int>();
@@ -138,14 +157,28 @@ int run_translate(int argc, char** argv) {
   settings.alignment = alignment_kind.empty()     ? api::Alignment::none
                        : alignment_kind == "soft" ? api::Alignment::soft
                                                   : api::Alignment::hard;
+  if (comm && encoder_stage) {
+    settings.send_memory = [&](const Memory& memory) {
+      comm->start_send(memory.vectors.clone(), 1, 0);
+      if (memory.summary.defined()) comm->start_send(memory.summary.clone(), 1, 1);
+    };
+  } else if (comm) {
+    settings.receive_memory = [&](Memory& memory) {
+      comm->recv(memory.vectors, 0, 0, "memory (translate stage 1 of 2)");
+      if (memory.summary.defined())
+        comm->recv(memory.summary, 0, 1, "memory (translate stage 1 of 2)");
+    };
+  }
 
   const bool profiling = values["profile"].as<bool>();
   profile::enable(profiling);
   const auto started = std::chrono::steady_clock::now();
   int64_t output_pieces = 0;
   LineReader reader(input);
-  OutputFile out(output);
-  Progress progress("translate", 0, "lines");
+  std::optional<OutputFile> out;  // the encoder's stage writes nothing
+  if (!encoder_stage) out.emplace(output);
+  std::FILE* quiet = encoder_stage ? std::fopen("/dev/null", "w") : nullptr;
+  Progress progress("translate", 0, "lines", quiet ? quiet : stderr);
   std::vector<std::string> lines, read_errors;
   std::string line;
   int64_t done = 0, failed = 0;
@@ -170,6 +203,11 @@ int run_translate(int argc, char** argv) {
     }
     if (lines.empty()) break;
     const std::vector<api::TranslationResult> results = translator.translate(lines, settings);
+    if (encoder_stage) {
+      comm->wait_sends("memory (translate stage 1 of 2)");
+      done += static_cast<int64_t>(lines.size());
+      continue;
+    }
     for (size_t i = 0; i < results.size(); ++i) {
       const api::TranslationResult& t = results[i];
       const int64_t id = done + static_cast<int64_t>(i);
@@ -184,7 +222,7 @@ int run_translate(int argc, char** argv) {
       if (n_best > 0) {
         if (!ok) continue;
         if (t.hypotheses.empty()) {  // an empty line: one empty translation
-          out.write(std::to_string(id) + " |||  ||| 0.0000\n");
+          out->write(std::to_string(id) + " |||  ||| 0.0000\n");
           continue;
         }
         for (size_t k = 0; k < t.hypotheses.size(); ++k) {
@@ -192,7 +230,7 @@ int run_translate(int argc, char** argv) {
           std::string record = std::to_string(id) + " ||| " + h.text + " ||| " + number(h.score);
           if (with_scores) record += " ||| " + token_scores(h);
           if (!alignment_kind.empty()) record += " ||| " + alignment(h, alignment_kind == "soft");
-          out.write(record + "\n");
+          out->write(record + "\n");
         }
         continue;
       }
@@ -205,13 +243,15 @@ int run_translate(int argc, char** argv) {
         record +=
             " ||| " + (t.hypotheses.empty() ? std::string()
                                             : alignment(t.hypotheses[0], alignment_kind == "soft"));
-      out.write(record + "\n");
+      out->write(record + "\n");
     }
     done += static_cast<int64_t>(lines.size());
     progress.update(done);
   }
-  out.commit();
+  if (out) out->commit();
   progress.finish();
+  if (quiet) std::fclose(quiet);
+  if (encoder_stage) return 0;  // the decoder's rank reports
   if (profiling) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
