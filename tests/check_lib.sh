@@ -1,7 +1,8 @@
 # Sourced by the end-to-end shell tests: a scratch folder that becomes the working directory
 # (removed on exit unless KEEP_WORK is set), `check DESCRIPTION COMMAND...`, which runs the
 # command and counts it in $passed or, printing "FAIL: DESCRIPTION", in $failures, and
-# `digit_pairs`, the corpus of the tests' tiny translation models, and `compare_models`.
+# `digit_pairs`, the corpus of the tests' tiny translation models, `compare_models`, and the MPI
+# tests' `mpi_loopback`, `rank_pid` and `wait_for_step`.
 work=$(mktemp -d)
 trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 cd "$work"
@@ -73,3 +74,21 @@ print("largest relative difference %.3g over %d tensors" % (worst, len(a)))
 sys.exit(0 if worst <= tol else 1)
 PY
 }
+
+# The MPI tests' launcher for loopback runs in a container, in the array mpi: 2 ranks on this
+# machine's cores (oversubscribed), shared memory, root allowed, never ssh. mpi[3] is the count.
+mpi_loopback() {
+  mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
+  [ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
+  export OMPI_MCA_plm_rsh_agent=""
+}
+
+# The pid of rank R of the mpirun job whose pid is $1 (Open MPI sets OMPI_COMM_WORLD_RANK).
+rank_pid() {
+  for p in $(pgrep -f "$s2s train"); do
+    if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+      [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ] && { echo "$p"; return; }
+    fi
+  done
+}
+wait_for_step() { for _ in $(seq 200); do grep -q "^step" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }

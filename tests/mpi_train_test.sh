@@ -15,9 +15,7 @@ if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (apt-get in
 if ! "$s2s" version | grep -qi "mpi: *on"; then echo "SKIP: s2s was built without MPI (S2S_MPI)"; exit 77; fi
 . "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
 # Loopback runs in a container: allow root, oversubscribe the 2 cores, shared memory transport.
-mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
-[ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
-export OMPI_MCA_plm_rsh_agent=""  # nothing remote: never look for ssh
+mpi_loopback  # mpi=(mpirun ... -np 2 ...)
 
 digit_pairs 600 1 6 > train.tsv
 digit_pairs 30 2 6 > dev.tsv
@@ -86,15 +84,6 @@ echo -n "resumed 1 -> 2 vs uninterrupted: "
 compare_models n1to2/model/model.safetensors single/model/model.safetensors 1e-5
 check "resumed with N 1 -> 2 equals the uninterrupted run" [ $? -eq 0 ]
 
-# The pid of rank R of the mpirun job whose pid is $1 (Open MPI sets OMPI_COMM_WORLD_RANK).
-rank_pid() {
-  for p in $(pgrep -f "$s2s train"); do
-    if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
-      [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ] && { echo "$p"; return; }
-    fi
-  done
-}
-wait_for_step() { for _ in $(seq 200); do grep -q "^step" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 long=("${common[@]}" --train.parallel.mode sync --train.max_steps 100000 --train.log_every 1)
 
 # 3. SIGTERM to rank 1 alone: every rank stops at the same step, rank 0 saves, exit 0.

@@ -16,9 +16,7 @@ s2s=$1
 if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (apt-get install openmpi-bin)"; exit 77; fi
 if ! "$s2s" version | grep -qi "mpi: *on"; then echo "SKIP: s2s was built without MPI (S2S_MPI)"; exit 77; fi
 . "$(cd "$(dirname "$0")" && pwd)/check_lib.sh"
-mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
-[ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
-export OMPI_MCA_plm_rsh_agent=""  # nothing remote: never look for ssh
+mpi_loopback  # mpi=(mpirun ... -np 2 ...)
 
 digit_pairs 600 1 6 > train.tsv
 cat > tiny.yaml <<'YAML'
@@ -121,14 +119,6 @@ check "translate --stages 2 without mpirun: a usage error, no output" [ $? -eq 2
 check "... saying how to run it" grep -q "runs under .mpirun -np 2." stages.err
 
 # 3. Faults, as in sync training.
-rank_pid() {  # rank_pid MPIRUN_PID RANK
-  for p in $(pgrep -f "$s2s train"); do
-    if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
-      [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ] && { echo "$p"; return; }
-    fi
-  done
-}
-wait_for_step() { for _ in $(seq 200); do grep -q "^step" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 long=("${common[@]}" "${pipe[@]}" --train.max_steps 100000 --train.log_every 1)
 "${mpi[@]}" "$s2s" train "${long[@]}" -o term >term.log 2>&1 &
 job=$!
@@ -164,7 +154,9 @@ mpi3[3]=3
 check "3 stages with tied output embeddings: refused" grep -q "decoder.tie_embeddings shares its weight" bad5.log
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" --train.workers 2 -o bad3 >bad3.log 2>&1
 check "stages with train.workers 2: refused" grep -q "set train.workers 1" bad3.log
-mpirun --oversubscribe -np 1 $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) "$s2s" train "${common[@]}" "${pipe[@]}" -o bad4 >bad4.log 2>&1
+mpi1=("${mpi[@]}")
+mpi1[3]=1
+"${mpi1[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o bad4 >bad4.log 2>&1
 check "2 stages on 1 rank: refused" grep -q "needs a multiple of that many ranks (one a stage, per replica), got 1" bad4.log
 check "... before anything is written" [ ! -e bad4 ]
 

@@ -363,6 +363,13 @@ double seconds_since(Clock::time_point& start) {
   start = now;
   return s;
 }
+// Runs work and adds its seconds to total (a pipeline stage's computing or waiting time).
+template <class Work>
+void timed(double& total, Work&& work) {
+  auto start = Clock::now();
+  work();
+  total += seconds_since(start);
+}
 }  // namespace
 
 void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
@@ -549,11 +556,6 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
   const int peer = stage == 0 ? comm_->rank() + 1 : comm_->rank() - 1;  // next to the encoder
   const int64_t memory_width = encoder_.memory_size(), summary_width = encoder_.summary_size();
   const DType dtype = dtype_;
-  const auto timed = [](double& total, auto&& work) {
-    auto start = Clock::now();
-    work();
-    total += seconds_since(start);
-  };
   BatchLoss total;
   for (size_t i = 0; i < batches_.size(); ++i) {
     const std::vector<data::Batch> micro =
@@ -566,16 +568,10 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           Rng rng = batch_rng.split(k);
           const Memory memory =
               encoder_.encode(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
-          const int tag = static_cast<int>(3 * k);
-          comm_->start_send(memory.vectors.clone(), peer, tag);
-          stage_bytes_ += static_cast<double>(memory.vectors.bytes());
-          if (summary_width > 0) {
-            comm_->start_send(memory.summary.clone(), peer, tag + 1);
-            stage_bytes_ += static_cast<double>(memory.summary.bytes());
-          }
+          send_memory(memory.vectors, memory.summary, peer, k);
           comm_->start_send(
               Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}),
-              peer, tag + 2);
+              peer, static_cast<int>(3 * k + 2));
         });
       }
       // Then every backward, in the same order, each after recomputing its forward.
@@ -599,7 +595,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
       }
       timed(stage_send_, [&] { comm_->wait_sends("memory (pipeline stage 1)"); });
     } else if (stage == 1 && stages == 3) {
-      decoder_core_step(micro, batch_rng, memory_width, summary_width);
+      decoder_core_step(micro, batch_rng);
     } else if (stage == 2) {
       // The output layer: the loss of each micro-batch's attentional states, their gradient back.
       for (size_t k = 0; k < micro.size(); ++k) {
@@ -623,35 +619,17 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
       timed(stage_send_, [&] { comm_->wait_sends("state gradient (pipeline stage 3 of 3)"); });
     } else {
       for (size_t k = 0; k < micro.size(); ++k) {
-        const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
-        Memory memory;
-        memory.vectors = Tensor::empty({s, b, memory_width}, dtype, Device::cpu());
-        memory.mask = as_model_dtype(micro[k].source_mask);
-        if (summary_width > 0)
-          memory.summary = Tensor::empty({b, summary_width}, dtype, Device::cpu());
-        Tensor position = Tensor::empty({1}, DType::f64, Device::cpu());
-        timed(stage_wait_, [&] {
-          const int tag = static_cast<int>(3 * k);
-          const std::string what = "memory (pipeline stage 1)";
-          comm_->recv(memory.vectors, peer, tag, what);
-          if (summary_width > 0) comm_->recv(memory.summary, peer, tag + 1, what);
-          comm_->recv(position, peer, tag + 2, what);
-        });
+        uint64_t position = 0;
+        const Memory memory = receive_memory(micro[k], peer, k, position);
         timed(stage_compute_, [&] {
           // The stream where the encoder left it: the masks of one process's shard k.
-          Rng rng(batch_rng.split(k).seed(), static_cast<uint64_t>(position.data<double>()[0]));
+          Rng rng(batch_rng.split(k).seed(), position);
           Decoder::TrainResult result = decoder_.forward_backward(
               memory, micro[k].target_input, micro[k].target_output, xent, &rng);
           total.loss += result.loss.loss;
           total.nll += result.loss.nll;
           total.tokens += static_cast<double>(result.loss.tokens);
-          const int tag = static_cast<int>(3 * k);
-          comm_->start_send(result.d_memory.vectors.clone(), peer, tag);
-          stage_bytes_ += static_cast<double>(result.d_memory.vectors.bytes());
-          if (summary_width > 0) {
-            comm_->start_send(result.d_memory.summary.clone(), peer, tag + 1);
-            stage_bytes_ += static_cast<double>(result.d_memory.summary.bytes());
-          }
+          send_memory(result.d_memory.vectors, result.d_memory.summary, peer, k);
         });
       }
       timed(stage_send_, [&] { comm_->wait_sends("memory gradient (pipeline stage 2)"); });
@@ -660,35 +638,43 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
   return total;
 }
 
-void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng,
-                                int64_t memory_width, int64_t summary_width) {
+void Trainer::send_memory(const Tensor& vectors, const Tensor& summary, int to, size_t k) {
+  comm_->start_send(vectors.clone(), to, static_cast<int>(3 * k));
+  stage_bytes_ += static_cast<double>(vectors.bytes());
+  if (summary.defined()) {
+    comm_->start_send(summary.clone(), to, static_cast<int>(3 * k + 1));
+    stage_bytes_ += static_cast<double>(summary.bytes());
+  }
+}
+
+Memory Trainer::receive_memory(const data::Batch& micro, int from, size_t k, uint64_t& position) {
+  const int64_t s = micro.source.dim(0), b = micro.source.dim(1);
+  const int64_t summary_width = encoder_.summary_size();
+  Memory memory;
+  memory.vectors = Tensor::empty({s, b, encoder_.memory_size()}, dtype_, Device::cpu());
+  memory.mask = as_model_dtype(micro.source_mask);
+  if (summary_width > 0) memory.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
+  Tensor at = Tensor::empty({1}, DType::f64, Device::cpu());
+  timed(stage_wait_, [&] {
+    const int tag = static_cast<int>(3 * k);
+    const std::string what = "memory (pipeline stage 1)";
+    comm_->recv(memory.vectors, from, tag, what);
+    if (summary_width > 0) comm_->recv(memory.summary, from, tag + 1, what);
+    comm_->recv(at, from, tag + 2, what);
+  });
+  position = static_cast<uint64_t>(at.data<double>()[0]);
+  return memory;
+}
+
+void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng) {
   // Stage 2 of 3: the decoder without its output layer. Every forward first (each memory as it
   // arrives, its states sent on), then every backward, each after recomputing its forward from
   // the memory kept and the same dropout stream.
   const int down = comm_->rank() + 1, up = comm_->rank() - 1;
-  const auto timed = [](double& total, auto&& work) {
-    auto start = Clock::now();
-    work();
-    total += seconds_since(start);
-  };
   std::vector<Memory> memories(micro.size());
   std::vector<uint64_t> positions(micro.size());
   for (size_t k = 0; k < micro.size(); ++k) {
-    const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
-    Memory& memory = memories[k];
-    memory.vectors = Tensor::empty({s, b, memory_width}, dtype_, Device::cpu());
-    memory.mask = as_model_dtype(micro[k].source_mask);
-    if (summary_width > 0)
-      memory.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
-    Tensor position = Tensor::empty({1}, DType::f64, Device::cpu());
-    timed(stage_wait_, [&] {
-      const int tag = static_cast<int>(3 * k);
-      const std::string what = "memory (pipeline stage 1 of 3)";
-      comm_->recv(memory.vectors, up, tag, what);
-      if (summary_width > 0) comm_->recv(memory.summary, up, tag + 1, what);
-      comm_->recv(position, up, tag + 2, what);
-    });
-    positions[k] = static_cast<uint64_t>(position.data<double>()[0]);
+    const Memory& memory = memories[k] = receive_memory(micro[k], up, k, positions[k]);
     timed(stage_compute_, [&] {
       Rng rng(batch_rng.split(k).seed(), positions[k]);
       const Tensor hidden = decoder_.forward_hidden(memory, micro[k].target_input, &rng);
@@ -707,13 +693,7 @@ void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng
       Rng rng(batch_rng.split(k).seed(), positions[k]);
       decoder_.forward_hidden(memories[k], micro[k].target_input, &rng);
       const MemoryGradient gradient = decoder_.backward_hidden(d_hidden);
-      const int tag = static_cast<int>(3 * k);
-      comm_->start_send(gradient.vectors.clone(), up, tag);
-      stage_bytes_ += static_cast<double>(gradient.vectors.bytes());
-      if (summary_width > 0) {
-        comm_->start_send(gradient.summary.clone(), up, tag + 1);
-        stage_bytes_ += static_cast<double>(gradient.summary.bytes());
-      }
+      send_memory(gradient.vectors, gradient.summary, up, k);
     });
   }
   timed(stage_send_,

@@ -213,8 +213,11 @@ class Trainer {
   // rank calls it at the same step).
   void gather_stages();
   // Stage 2 of 3's part of pipeline_forward_backward (the decoder without its output layer).
-  void decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng,
-                         int64_t memory_width, int64_t summary_width);
+  void decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng);
+  // Pipeline transfers of micro-batch k: a memory (or its gradient: the same shapes) to rank
+  // `to`, and a memory with the dropout stream's position from rank `from`.
+  void send_memory(const Tensor& vectors, const Tensor& summary, int to, size_t k);
+  Memory receive_memory(const data::Batch& micro, int from, size_t k, uint64_t& position);
   // The parameters a pipeline stage owns (0: the encoder; then the decoder, or with 3 stages its
   // core and its output layer).
   std::vector<Parameter*> stage_parameters(int stage);
