@@ -75,9 +75,12 @@ sys.exit(0 if worst <= tol else 1)
 PY
 }
 
-# The MPI tests' launcher for loopback runs in a container, in the array mpi: 2 ranks on this
-# machine's cores (oversubscribed), shared memory, root allowed, never ssh. mpi[3] is the count.
+# mpi_loopback S2S: the MPI tests' launcher for loopback runs in a container, in the array mpi:
+# 2 ranks on this machine's cores (oversubscribed), shared memory, root allowed, never ssh;
+# mpi[3] is the count. Skips the test (exit 77) without mpirun or an s2s built with MPI.
 mpi_loopback() {
+  if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (apt-get install openmpi-bin)"; exit 77; fi
+  if ! "$1" version | grep -qi "mpi: *on"; then echo "SKIP: s2s was built without MPI (S2S_MPI)"; exit 77; fi
   mpi=(mpirun --oversubscribe -np 2 --mca btl self,vader)
   [ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
   export OMPI_MCA_plm_rsh_agent=""
