@@ -66,6 +66,10 @@ void TokenEncoder::collect_parameters(std::vector<Parameter*>& out) {
 }
 
 Memory TokenEncoder::encode(const Tensor& source, const Tensor& source_mask, Rng* rng) {
+  return encode_upper(encode_bottom(source, source_mask, rng), source_mask, rng);
+}
+
+Tensor TokenEncoder::encode_bottom(const Tensor& source, const Tensor& source_mask, Rng* rng) {
   ops::check::shape("TokenEncoder::encode", "source", source, {-1, -1});
   ops::check::dtype("TokenEncoder::encode", "source", source, DType::i32);
   ops::check::shape("TokenEncoder::encode", "source_mask", source_mask,
@@ -80,29 +84,52 @@ Memory TokenEncoder::encode(const Tensor& source, const Tensor& source_mask, Rng
     ops::dropout_fwd(embedded_, options_.dropout, *rng, dropout_mask_, embedded_);
   }
   bottom_.set_training(training());
-  Lstm::Output bottom = bottom_.forward(embedded_, mask_, {}, rng);
-  vectors_ = bottom.output;
+  bottom_cached_ = true;
+  return bottom_.forward(embedded_, mask_, {}, rng).output;
+}
+
+Memory TokenEncoder::encode_upper(const Tensor& bottom, const Tensor& source_mask, Rng* rng) {
+  mask_ = source_mask;
+  bottom_out_ = bottom;  // the upper stack keeps its input for backward: hold it
+  vectors_ = bottom;
   if (upper_) {
     upper_->set_training(training());
-    vectors_ = upper_->forward(bottom.output, mask_, {}, rng).output;
+    vectors_ = upper_->forward(bottom_out_, mask_, {}, rng).output;
   }
-  const int64_t b = source.dim(1);
+  const int64_t b = bottom.dim(1);
   Tensor summary = Tensor::empty({b, memory_size()}, options_.dtype, options_.device);
   ops::masked_mean_fwd(vectors_, mask_, summary);
   return {vectors_, mask_, summary};
 }
 
 void TokenEncoder::backward(const MemoryGradient& gradient) {
+  backward_bottom(backward_upper(gradient));
+}
+
+Tensor TokenEncoder::backward_upper(const MemoryGradient& gradient) {
   S2S_CHECK(vectors_.defined(), "TokenEncoder::backward without encode");
   Tensor d_vectors = gradient.vectors.defined()
                          ? gradient.vectors.clone()
                          : Tensor::zeros(vectors_.shape(), options_.dtype, options_.device);
   if (gradient.summary.defined()) ops::masked_mean_bwd(gradient.summary, mask_, d_vectors);
-  Tensor d_bottom = upper_ ? upper_->backward(d_vectors).dx : d_vectors;
+  vectors_ = Tensor();
+  bottom_out_ = Tensor();
+  return upper_ ? upper_->backward(d_vectors).dx : d_vectors;
+}
+
+void TokenEncoder::backward_bottom(const Tensor& d_bottom) {
+  S2S_CHECK(bottom_cached_, "TokenEncoder::backward_bottom without encode_bottom");
   Tensor d_embedded = bottom_.backward(d_bottom).dx;
   if (dropout_mask_.defined()) ops::dropout_bwd(d_embedded, dropout_mask_, d_embedded);
   embedding_.backward(d_embedded);
-  vectors_ = Tensor();
+  bottom_cached_ = false;
+}
+
+std::vector<Parameter*> TokenEncoder::upper_parameters() {
+  S2S_CHECK_AS(ConfigError, upper_.has_value(),
+               "train.parallel.model.stages 4 splits the encoder after its first layer: it needs "
+               "encoder.layers 2 or more, got 1");
+  return upper_->parameters();
 }
 
 }  // namespace s2s

@@ -35,6 +35,11 @@ class TokenEncoder : public Encoder {
   // source: [S, B] i32, source_mask: [S, B] (dtype of the model), 1 = token, 0 = padding.
   Memory encode(const Tensor& source, const Tensor& source_mask, Rng* rng) override;
   void backward(const MemoryGradient& gradient) override;
+  Tensor encode_bottom(const Tensor& source, const Tensor& source_mask, Rng* rng) override;
+  Memory encode_upper(const Tensor& bottom, const Tensor& source_mask, Rng* rng) override;
+  Tensor backward_upper(const MemoryGradient& gradient) override;
+  void backward_bottom(const Tensor& d_bottom) override;
+  std::vector<Parameter*> upper_parameters() override;
   int64_t memory_size() const override { return 2 * options_.hidden_size; }
   int64_t summary_size() const override { return 2 * options_.hidden_size; }
   void collect_parameters(std::vector<Parameter*>& out) override;
@@ -43,12 +48,14 @@ class TokenEncoder : public Encoder {
  private:
   TokenEncoderOptions options_;
   Embedding embedding_;
-  Lstm bottom_;                // bidirectional, 1 layer
-  std::optional<Lstm> upper_;  // unidirectional, num_layers - 1 layers of 2H
-  Tensor embedded_;            // [S, B, E] after dropout
-  Tensor dropout_mask_;        // [S, B, E] or undefined
-  Tensor mask_;                // [S, B]
-  Tensor vectors_;             // [S, B, 2H]
+  Lstm bottom_;                 // bidirectional, 1 layer
+  std::optional<Lstm> upper_;   // unidirectional, num_layers - 1 layers of 2H
+  Tensor embedded_;             // [S, B, E] after dropout
+  Tensor dropout_mask_;         // [S, B, E] or undefined
+  Tensor mask_;                 // [S, B]
+  Tensor vectors_;              // [S, B, 2H]
+  Tensor bottom_out_;           // [S, B, 2H]: the upper stack's input, kept for its backward
+  bool bottom_cached_ = false;  // encode_bottom ran since the last backward_bottom
 };
 
 }  // namespace s2s

@@ -86,6 +86,27 @@ echo -n "resumed 3 stages -> 1 process vs uninterrupted: "
 compare_models p3to1/model/model.safetensors workers/model/model.safetensors 1e-5
 check "resumed 3 stages -> 1 process equals the uninterrupted run" [ $? -eq 0 ]
 
+# ... and with the encoder split after its first layer too: mpirun -np 4, stages 4 (a 2-layer
+#     encoder: its first layer | its upper layer | decoder | output layer).
+pipe4s=(--train.parallel.mode sync --train.parallel.model.stages 4 --train.parallel.model.micro_batches 4)
+deep=(--encoder.layers 2)
+"${mpi4[@]}" "$s2s" train "${common[@]}" "${deep[@]}" "${pipe4s[@]}" -o pipe4s >pipe4s.log 2>&1
+check "mpirun -np 4 with 4 stages exits 0" [ $? -eq 0 ]
+check "4 stages are described" grep -q "pipeline: 4 stages (encoder's first layer | its upper layers | decoder | output layer" pipe4s.log
+check "the encoder's upper stage reports its times" grep -q "pipeline stage 2 of 4 (encoder's upper layers): computing" pipe4s.log
+"$s2s" train "${common[@]}" "${deep[@]}" -o deep_workers --train.workers 4 >deep_workers.log 2>&1
+echo -n "with dropout, 4 stages x 4 micro-batches vs 1 process x 4 shards: "
+compare_models pipe4s/model/model.safetensors deep_workers/model/model.safetensors 1e-5
+check "4 stages equal one process to 1e-5" [ $? -eq 0 ]
+"${mpi4[@]}" "$s2s" train "${common[@]}" "${deep[@]}" "${pipe4s[@]}" -o p4to1 --train.max_steps 10 >r7.log 2>&1
+"$s2s" train "${common[@]}" "${deep[@]}" -o p4to1 --resume --train.workers 4 >r8.log 2>&1
+check "resume 4 stages -> 1 process exits 0" [ $? -eq 0 ]
+echo -n "resumed 4 stages -> 1 process vs uninterrupted: "
+compare_models p4to1/model/model.safetensors deep_workers/model/model.safetensors 1e-5
+check "resumed 4 stages -> 1 process equals the uninterrupted run" [ $? -eq 0 ]
+"${mpi4[@]}" "$s2s" train "${common[@]}" "${pipe4s[@]}" -o bad6 >bad6.log 2>&1
+check "4 stages with a 1-layer encoder: refused" grep -q "needs encoder.layers 2 or more, got 1" bad6.log
+
 # 2. Resume across placements: a checkpoint is the ordinary, unsplit one.
 "${mpi[@]}" "$s2s" train "${common[@]}" "${pipe[@]}" -o p2to1 --train.max_steps 10 >r1.log 2>&1
 "$s2s" train "${common[@]}" -o p2to1 --resume --train.workers 4 >r2.log 2>&1
@@ -144,8 +165,8 @@ check "a hung stage: the error names rank 1" grep -Eq "rank 1 (sent no memory gr
 "$s2s" train "${common[@]}" -o bad1 --train.parallel.model.stages 2 >bad1.log 2>&1
 check "stages without sync mode: exit 1" [ $? -eq 1 ]
 check "... naming the key" grep -q "train.parallel.model.stages needs train.parallel.mode sync" bad1.log
-"$s2s" train "${common[@]}" -o bad2 --train.parallel.model.stages 4 >bad2.log 2>&1
-check "4 stages: refused" grep -q "train.parallel.model.stages must be 1, 2 (encoder | decoder) or 3" bad2.log
+"$s2s" train "${common[@]}" -o bad2 --train.parallel.model.stages 5 >bad2.log 2>&1
+check "5 stages: refused" grep -q "train.parallel.model.stages must be 1, 2 (encoder | decoder), 3" bad2.log
 mpi3=("${mpi[@]}")
 mpi3[3]=3
 "${mpi3[@]}" "$s2s" train "${common[@]}" "${pipe3[@]}" --decoder.embed_size 32 --decoder.tie_embeddings true -o bad5 >bad5.log 2>&1

@@ -123,7 +123,8 @@ train:
     timeout: 300          # sync: seconds to wait for a rank before ending the job naming it
     transport: auto       # sync: auto (nccl for train.device cuda, mpi on the CPU) | mpi | nccl
     model:                # model parallelism, sync mode: one rank a stage (mpirun -np stages)
-      stages: 1           # 1 | 2 (the encoder on rank 0; the decoder and output layer on rank 1)
+      stages: 1           # 1 | 2 (encoder | decoder and output layer) | 3 (encoder | decoder |
+                          #   output layer) | 4 (encoder's first layer | its upper layers | ...)
       micro_batches: 1    # each batch in this many micro-batches through the stages (GPipe)
 caption:                  # s2s caption and the caption job's validation
   beam_size: 4

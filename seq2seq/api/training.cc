@@ -121,7 +121,12 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
   if (mode == ParallelMode::sync) {
     comm = sync_communicator(config, device);
     device = comm->device().is_cuda() ? comm->device() : device;  // NCCL: this rank's GPU
-    if (trainer_opts.parallel.stages == 3 && config.get<bool>("decoder.tie_embeddings"))
+    if (trainer_opts.parallel.stages == 4 && config.get<int>("encoder.layers") < 2)
+      throw ConfigError(
+          "train.parallel.model.stages 4 splits the encoder after its first layer: it needs "
+          "encoder.layers 2 or more, got " +
+          std::to_string(config.get<int>("encoder.layers")));
+    if (trainer_opts.parallel.stages >= 3 && config.get<bool>("decoder.tie_embeddings"))
       throw ConfigError(
           "train.parallel.model.stages 3 puts the output layer on a stage of its own, but "
           "decoder.tie_embeddings shares its weight with the target embedding: set one of them "

@@ -101,9 +101,10 @@ void check_trainer_options(const TrainerOptions& options) {
   S2S_CHECK_AS(ConfigError, options.ema_decay == 0 || options.parallel.mode != ParallelMode::async,
                "train.ema_decay averages one model's weights; async replicas have no one model: "
                "use mode none or sync");
-  S2S_CHECK_AS(ConfigError, options.parallel.stages >= 1 && options.parallel.stages <= 3,
-               "train.parallel.model.stages must be 1, 2 (encoder | decoder) or 3 (encoder | "
-               "decoder | output layer), got ",
+  S2S_CHECK_AS(ConfigError, options.parallel.stages >= 1 && options.parallel.stages <= 4,
+               "train.parallel.model.stages must be 1, 2 (encoder | decoder), 3 (encoder | "
+               "decoder | output layer) or 4 (encoder's first layer | its upper layers | decoder "
+               "| output layer), got ",
                options.parallel.stages);
   S2S_CHECK_AS(ConfigError, options.parallel.micro_batches >= 1,
                "train.parallel.model.micro_batches must be at least 1, got ",
@@ -561,7 +562,11 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
     const std::vector<data::Batch> micro =
         data::split_batch(batches_[i], options_.parallel.micro_batches);
     const Rng batch_rng = Rng(options_.seed).split(static_cast<uint64_t>(batch_serials_[i]));
-    if (stage == 0) {
+    if (stages == 4 && stage == 0) {
+      encoder_bottom_step(micro, batch_rng);
+    } else if (stages == 4 && stage == 1) {
+      encoder_upper_step(micro, batch_rng);
+    } else if (stage == 0) {
       // Every forward first, its memory sent as soon as it is made.
       for (size_t k = 0; k < micro.size(); ++k) {
         timed(stage_compute_, [&] {
@@ -594,16 +599,16 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
         });
       }
       timed(stage_send_, [&] { comm_->wait_sends("memory (pipeline stage 1)"); });
-    } else if (stage == 1 && stages == 3) {
+    } else if (stages >= 3 && stage == stages - 2) {
       decoder_core_step(micro, batch_rng);
-    } else if (stage == 2) {
+    } else if (stages >= 3 && stage == stages - 1) {
       // The output layer: the loss of each micro-batch's attentional states, their gradient back.
       for (size_t k = 0; k < micro.size(); ++k) {
         const int64_t rows = micro[k].target_output.numel();
         Tensor hidden = Tensor::empty({rows, decoder_.hidden_size()}, dtype, Device::cpu());
         timed(stage_wait_, [&] {
           comm_->recv(hidden, comm_->rank() - 1, static_cast<int>(3 * k),
-                      "decoder states (pipeline stage 2 of 3)");
+                      "decoder states (the decoder's pipeline stage)");
         });
         timed(stage_compute_, [&] {
           Tensor d_hidden;
@@ -616,7 +621,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           stage_bytes_ += static_cast<double>(d_hidden.bytes());
         });
       }
-      timed(stage_send_, [&] { comm_->wait_sends("state gradient (pipeline stage 3 of 3)"); });
+      timed(stage_send_, [&] { comm_->wait_sends("state gradient (the output layer's stage)"); });
     } else {
       for (size_t k = 0; k < micro.size(); ++k) {
         uint64_t position = 0;
@@ -666,6 +671,89 @@ Memory Trainer::receive_memory(const data::Batch& micro, int from, size_t k, uin
   return memory;
 }
 
+void Trainer::encoder_bottom_step(const std::vector<data::Batch>& micro, const Rng& batch_rng) {
+  // Stage 1 of 4: the embedding and the encoder's first layer. Forwards first, each output sent
+  // with the dropout stream's position; then the backwards, each recomputing its forward.
+  const int down = comm_->rank() + 1;
+  const int64_t width = encoder_.memory_size();  // the first layer's output is as wide
+  for (size_t k = 0; k < micro.size(); ++k) {
+    timed(stage_compute_, [&] {
+      Rng rng = batch_rng.split(k);
+      const Tensor bottom =
+          encoder_.encode_bottom(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
+      comm_->start_send(bottom.clone(), down, static_cast<int>(3 * k));
+      stage_bytes_ += static_cast<double>(bottom.bytes());
+      comm_->start_send(
+          Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}), down,
+          static_cast<int>(3 * k + 2));
+    });
+  }
+  for (size_t k = 0; k < micro.size(); ++k) {
+    Tensor d_bottom = Tensor::empty({micro[k].source.dim(0), micro[k].source.dim(1), width}, dtype_,
+                                    Device::cpu());
+    timed(stage_wait_, [&] {
+      comm_->recv(d_bottom, down, static_cast<int>(3 * k),
+                  "first-layer gradient (the encoder's upper stage)");
+    });
+    timed(stage_compute_, [&] {
+      Rng rng = batch_rng.split(k);
+      encoder_.encode_bottom(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
+      encoder_.backward_bottom(d_bottom);
+    });
+  }
+  timed(stage_send_, [&] { comm_->wait_sends("first-layer output (the encoder's first stage)"); });
+}
+
+void Trainer::encoder_upper_step(const std::vector<data::Batch>& micro, const Rng& batch_rng) {
+  // Stage 2 of 4: the encoder's upper layers and the summary. Each first-layer output is kept
+  // for the recomputation before its backward.
+  const int down = comm_->rank() + 1, up = comm_->rank() - 1;
+  const int64_t width = encoder_.memory_size();
+  std::vector<Tensor> bottoms(micro.size());
+  std::vector<uint64_t> positions(micro.size());
+  for (size_t k = 0; k < micro.size(); ++k) {
+    bottoms[k] = Tensor::empty({micro[k].source.dim(0), micro[k].source.dim(1), width}, dtype_,
+                               Device::cpu());
+    Tensor at = Tensor::empty({1}, DType::f64, Device::cpu());
+    timed(stage_wait_, [&] {
+      const std::string what = "first-layer output (the encoder's first stage)";
+      comm_->recv(bottoms[k], up, static_cast<int>(3 * k), what);
+      comm_->recv(at, up, static_cast<int>(3 * k + 2), what);
+    });
+    positions[k] = static_cast<uint64_t>(at.data<double>()[0]);
+    timed(stage_compute_, [&] {
+      Rng rng(batch_rng.split(k).seed(), positions[k]);
+      const Memory memory =
+          encoder_.encode_upper(bottoms[k], as_model_dtype(micro[k].source_mask), &rng);
+      send_memory(memory.vectors, memory.summary, down, k);
+      comm_->start_send(
+          Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}), down,
+          static_cast<int>(3 * k + 2));
+    });
+  }
+  const int64_t summary_width = encoder_.summary_size();
+  for (size_t k = 0; k < micro.size(); ++k) {
+    const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
+    MemoryGradient gradient;
+    gradient.vectors = Tensor::empty({s, b, width}, dtype_, Device::cpu());
+    if (summary_width > 0)
+      gradient.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
+    timed(stage_wait_, [&] {
+      const std::string what = "memory gradient (the decoder's stage)";
+      comm_->recv(gradient.vectors, down, static_cast<int>(3 * k), what);
+      if (summary_width > 0) comm_->recv(gradient.summary, down, static_cast<int>(3 * k + 1), what);
+    });
+    timed(stage_compute_, [&] {
+      Rng rng(batch_rng.split(k).seed(), positions[k]);
+      encoder_.encode_upper(bottoms[k], as_model_dtype(micro[k].source_mask), &rng);
+      const Tensor d_bottom = encoder_.backward_upper(gradient);
+      comm_->start_send(d_bottom.clone(), up, static_cast<int>(3 * k));
+      stage_bytes_ += static_cast<double>(d_bottom.bytes());
+    });
+  }
+  timed(stage_send_, [&] { comm_->wait_sends("memory and first-layer gradients (stage 2 of 4)"); });
+}
+
 void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng) {
   // Stage 2 of 3: the decoder without its output layer. Every forward first (each memory as it
   // arrives, its states sent on), then every backward, each after recomputing its forward from
@@ -700,11 +788,35 @@ void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng
         [&] { comm_->wait_sends("decoder states and memory gradients (stage 2 of 3)"); });
 }
 
+namespace {
+const char* stage_name(int stage, int stages) {
+  if (stages == 4)
+    return stage == 0   ? "encoder's first layer"
+           : stage == 1 ? "encoder's upper layers"
+           : stage == 2 ? "decoder"
+                        : "output layer";
+  if (stage == 0) return "encoder";
+  if (stages == 2) return "decoder and output layer";
+  return stage == 1 ? "decoder" : "output layer";
+}
+}  // namespace
+
 std::vector<Parameter*> Trainer::stage_parameters(int stage) {
+  const int stages = options_.parallel.stages;
+  const auto less = [](const std::vector<Parameter*>& all, const std::vector<Parameter*>& part) {
+    std::vector<Parameter*> rest;
+    for (Parameter* p : all)
+      if (std::find(part.begin(), part.end(), p) == part.end()) rest.push_back(p);
+    return rest;
+  };
+  if (stages == 4 && stage <= 1) {
+    const std::vector<Parameter*> upper = encoder_.upper_parameters();
+    return stage == 1 ? upper : less(encoder_params_, upper);
+  }
   if (stage == 0) return encoder_params_;
-  if (options_.parallel.stages == 2) return decoder_params_;
+  if (stages == 2) return decoder_params_;
   const std::vector<Parameter*> output = decoder_.output_parameters();
-  if (stage == 2) return output;
+  if (stage == stages - 1) return output;
   std::vector<Parameter*> core;  // the decoder less its output layer
   for (Parameter* p : decoder_params_)
     if (std::find(output.begin(), output.end(), p) == output.end()) core.push_back(p);
@@ -916,8 +1028,10 @@ void Trainer::run_sync(TrainingSummary& summary, Progress& progress) {
     for (Parameter* p : params_)  // every stage starts from rank 0's weights
       comm_->broadcast(p->value, 0);
     log("pipeline: " + std::to_string(options_.parallel.stages) + " stages (" +
-        (options_.parallel.stages == 2 ? "encoder | decoder and output layer"
-                                       : "encoder | decoder | output layer") +
+        (options_.parallel.stages == 2   ? "encoder | decoder and output layer"
+         : options_.parallel.stages == 3 ? "encoder | decoder | output layer"
+                                         : "encoder's first layer | its upper layers | decoder | "
+                                           "output layer") +
         "; rank r is stage r % " + std::to_string(options_.parallel.stages) + ") x " +
         std::to_string(replicas()) + " replica" + (replicas() == 1 ? "" : "s") + ", " +
         std::to_string(options_.parallel.micro_batches) +
@@ -1233,12 +1347,9 @@ TrainingSummary Trainer::run() {
       const double* t = &times[static_cast<size_t>(4 * k)];
       const double all = t[0] + t[1] + t[2];
       log("pipeline stage " + std::to_string(k + 1) + " of " + std::to_string(stages) + " (" +
-          (k == 0        ? "encoder"
-           : stages == 2 ? "decoder and output layer"
-           : k == 1      ? "decoder"
-                         : "output layer") +
-          "): computing " + format("%.2f", t[0]) + " s, waiting for other stages " +
-          format("%.2f", t[1]) + " s, for its sends to be taken " + format("%.2f", t[2]) + " s (" +
+          stage_name(k, stages) + "): computing " + format("%.2f", t[0]) +
+          " s, waiting for other stages " + format("%.2f", t[1]) +
+          " s, for its sends to be taken " + format("%.2f", t[2]) + " s (" +
           format("%.0f", all > 0 ? 100.0 * (t[1] + t[2]) / all : 0.0) + "% idle); sent " +
           format("%.2f", t[3] / 1048576.0) + " MiB");
     }

@@ -57,16 +57,17 @@ struct ParallelOptions {
   double timeout = 300;
   // Model parallelism (docs/scale-out.md): the model split into `stages` consecutive stages, one
   // rank each, in sync mode; with 2, the encoder on rank 0 and the decoder with its output layer
-  // on rank 1; with 3, the output layer on a rank of its own (rank 2). More ranks (a multiple of
-  // stages) are replicas of the pipeline: rank r is stage
-  // r % stages of replica r / stages, the data is shared out by replica and each stage's
-  // replicas sum their gradients (data parallelism per stage). Only the memory (and the decoder's
-  // dropout position) goes down and its gradient up; parameters and gradients stay with their
-  // stage. Each batch is cut into micro_batches (data::split_batch, as train.workers cuts shards,
-  // with the same keyed dropout streams) that flow through the stages GPipe's way: every forward,
-  // then every backward, the encoder recomputing a micro-batch's forward for its backward. Rank 0
-  // gathers the decoder's weights and optimizer state when it validates or saves, so checkpoints
-  // and model folders are the ordinary, unsplit ones. 1: no split.
+  // on rank 1; with 3, the output layer on a rank of its own (rank 2); with 4, also the
+  // encoder's upper layers apart from its first (encoder.layers 2 or more). More ranks (a multiple
+  // of stages) are replicas of the pipeline: rank r is stage r % stages of replica r / stages, the
+  // data is shared out by replica and each stage's replicas sum their gradients (data parallelism
+  // per stage). Only the memory (and the decoder's dropout position) goes down and its gradient up;
+  // parameters and gradients stay with their stage. Each batch is cut into micro_batches
+  // (data::split_batch, as train.workers cuts shards, with the same keyed dropout streams) that
+  // flow through the stages GPipe's way: every forward, then every backward, the encoder
+  // recomputing a micro-batch's forward for its backward. Rank 0 gathers the decoder's weights and
+  // optimizer state when it validates or saves, so checkpoints and model folders are the ordinary,
+  // unsplit ones. 1: no split.
   int stages = 1;
   int micro_batches = 1;
 };
@@ -212,6 +213,9 @@ class Trainer {
   // Pipeline: rank 0 takes the decoder's weights and optimizer state from the last stage (every
   // rank calls it at the same step).
   void gather_stages();
+  // With 4 stages, the encoder's first layer's part and its upper layers' part.
+  void encoder_bottom_step(const std::vector<data::Batch>& micro, const Rng& batch_rng);
+  void encoder_upper_step(const std::vector<data::Batch>& micro, const Rng& batch_rng);
   // Stage 2 of 3's part of pipeline_forward_backward (the decoder without its output layer).
   void decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng);
   // Pipeline transfers of micro-batch k: a memory (or its gradient: the same shapes) to rank
