@@ -549,13 +549,14 @@ Trainer::BatchLoss Trainer::sharded_forward_backward(const ops::XentOptions& xen
 }
 
 Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xent) {
-  // Stage 0 (rank 0) owns the encoder, stage 1 (rank 1) the decoder. Per micro-batch k the
-  // memory travels down (tags 3k: vectors, 3k + 1: summary, 3k + 2: the dropout stream's
-  // position after the encoder) and its gradient up (3k: vectors, 3k + 1: summary).
+  // This rank's stage (rank % stages; stage_name says which part of the model it holds) over
+  // every batch's micro-batches. Per micro-batch k the activations travel down (tags 3k: the
+  // tensor, 3k + 1: the memory's summary, 3k + 2: the dropout stream's position) and their
+  // gradients up (3k, 3k + 1). The encoder's and the decoder's whole stages are written here;
+  // the split ones have their own functions below.
   const int stages = options_.parallel.stages;
   const int stage = comm_->rank() % stages;
   const int peer = stage == 0 ? comm_->rank() + 1 : comm_->rank() - 1;  // next to the encoder
-  const int64_t memory_width = encoder_.memory_size(), summary_width = encoder_.summary_size();
   const DType dtype = dtype_;
   BatchLoss total;
   for (size_t i = 0; i < batches_.size(); ++i) {
@@ -581,17 +582,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
       }
       // Then every backward, in the same order, each after recomputing its forward.
       for (size_t k = 0; k < micro.size(); ++k) {
-        const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
-        MemoryGradient gradient;
-        gradient.vectors = Tensor::empty({s, b, memory_width}, dtype, Device::cpu());
-        if (summary_width > 0)
-          gradient.summary = Tensor::empty({b, summary_width}, dtype, Device::cpu());
-        timed(stage_wait_, [&] {
-          const int tag = static_cast<int>(3 * k);
-          comm_->recv(gradient.vectors, peer, tag, "memory gradient (pipeline stage 2)");
-          if (summary_width > 0)
-            comm_->recv(gradient.summary, peer, tag + 1, "memory gradient (pipeline stage 2)");
-        });
+        const MemoryGradient gradient = receive_memory_gradient(micro[k], peer, k);
         timed(stage_compute_, [&] {
           Rng rng = batch_rng.split(k);
           encoder_.encode(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
@@ -650,6 +641,21 @@ void Trainer::send_memory(const Tensor& vectors, const Tensor& summary, int to, 
     comm_->start_send(summary.clone(), to, static_cast<int>(3 * k + 1));
     stage_bytes_ += static_cast<double>(summary.bytes());
   }
+}
+
+MemoryGradient Trainer::receive_memory_gradient(const data::Batch& micro, int from, size_t k) {
+  const int64_t s = micro.source.dim(0), b = micro.source.dim(1);
+  const int64_t summary_width = encoder_.summary_size();
+  MemoryGradient gradient;
+  gradient.vectors = Tensor::empty({s, b, encoder_.memory_size()}, dtype_, Device::cpu());
+  if (summary_width > 0)
+    gradient.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
+  timed(stage_wait_, [&] {
+    const std::string what = "memory gradient (the decoder's stage)";
+    comm_->recv(gradient.vectors, from, static_cast<int>(3 * k), what);
+    if (summary_width > 0) comm_->recv(gradient.summary, from, static_cast<int>(3 * k + 1), what);
+  });
+  return gradient;
 }
 
 Memory Trainer::receive_memory(const data::Batch& micro, int from, size_t k, uint64_t& position) {
@@ -731,18 +737,8 @@ void Trainer::encoder_upper_step(const std::vector<data::Batch>& micro, const Rn
           static_cast<int>(3 * k + 2));
     });
   }
-  const int64_t summary_width = encoder_.summary_size();
   for (size_t k = 0; k < micro.size(); ++k) {
-    const int64_t s = micro[k].source.dim(0), b = micro[k].source.dim(1);
-    MemoryGradient gradient;
-    gradient.vectors = Tensor::empty({s, b, width}, dtype_, Device::cpu());
-    if (summary_width > 0)
-      gradient.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
-    timed(stage_wait_, [&] {
-      const std::string what = "memory gradient (the decoder's stage)";
-      comm_->recv(gradient.vectors, down, static_cast<int>(3 * k), what);
-      if (summary_width > 0) comm_->recv(gradient.summary, down, static_cast<int>(3 * k + 1), what);
-    });
+    const MemoryGradient gradient = receive_memory_gradient(micro[k], down, k);
     timed(stage_compute_, [&] {
       Rng rng(batch_rng.split(k).seed(), positions[k]);
       encoder_.encode_upper(bottoms[k], as_model_dtype(micro[k].source_mask), &rng);

@@ -222,6 +222,7 @@ class Trainer {
   // `to`, and a memory with the dropout stream's position from rank `from`.
   void send_memory(const Tensor& vectors, const Tensor& summary, int to, size_t k);
   Memory receive_memory(const data::Batch& micro, int from, size_t k, uint64_t& position);
+  MemoryGradient receive_memory_gradient(const data::Batch& micro, int from, size_t k);
   // The parameters a pipeline stage owns (0: the encoder; then the decoder, or with 3 stages its
   // core and its output layer).
   std::vector<Parameter*> stage_parameters(int stage);
