@@ -421,8 +421,9 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
     if (options_.clip_norm > 0 && norm > options_.clip_norm)
       for (Parameter* p : params_)
         if (p->trainable) ops::scale(p->grad, options_.clip_norm / norm);
-    // Each stage's parameters move; the other stage's have zero gradients here and stay.
-    optimizer_.step(params_, lr);
+    // Only this stage's parameters move, and only they get Adam moments here (the others'
+    // state is created, zero, when rank 0 gathers it for a checkpoint).
+    optimizer_.step(own, lr);
     interval_times_.update += seconds_since(clock);
     interval_loss_ += loss;
     interval_nll_ += nll;
