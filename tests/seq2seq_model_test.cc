@@ -201,6 +201,61 @@ TEST(Seq2SeqModel, FloatTrainingMatchesDouble) {
   EXPECT_LT(testing::relative_norm_error(grads[1], grads[0]), 1e-5);
 }
 
+// The parts a pipeline puts on separate stages compute what the whole calls do, to the bit:
+// encode_bottom + encode_upper and backward_upper + backward_bottom (a 2-layer encoder), and
+// forward_hidden + output_loss + backward_hidden; with dropout, from one stream as the whole does.
+TEST(Seq2SeqModel, StagePartsEqualTheWholeForwardAndBackward) {
+  ops::XentOptions xent;
+  xent.pad_id = 0;
+  Tensor src, src_mask, tgt_in, tgt_out;
+  make_source(DType::f64, src, src_mask);
+  make_target(tgt_in, tgt_out);
+  std::vector<double> results[2];
+  for (int split = 0; split < 2; ++split) {
+    TokenEncoderOptions eo = encoder_options(DType::f64, 0.3);
+    TokenEncoder encoder(eo);  // 2 layers: a first and an upper one
+    AttentionDecoder decoder(
+        decoder_options(DType::f64, ops::AttentionKind::general, true, false, 0.3));
+    Rng rng(7);
+    double loss = 0;
+    if (split == 0) {
+      const Memory memory = encoder.encode(src, src_mask, &rng);
+      const Decoder::TrainResult r = decoder.forward_backward(memory, tgt_in, tgt_out, xent, &rng);
+      encoder.backward(r.d_memory);
+      loss = r.loss.loss;
+    } else {
+      const Tensor bottom = encoder.encode_bottom(src, src_mask, &rng);
+      const Memory memory = encoder.encode_upper(bottom, src_mask, &rng);
+      const Tensor hidden = decoder.forward_hidden(memory, tgt_in, &rng);
+      Tensor d_hidden;
+      loss = decoder.output_loss(hidden, tgt_out, xent, d_hidden).loss;
+      const MemoryGradient d_memory = decoder.backward_hidden(d_hidden);
+      encoder.backward_bottom(encoder.backward_upper(d_memory));
+    }
+    results[split].push_back(loss);
+    for (Layer* layer : std::vector<Layer*>{&encoder, &decoder})
+      for (Parameter* p : layer->parameters()) {
+        const std::vector<double> v = testing::values(p->grad);
+        results[split].insert(results[split].end(), v.begin(), v.end());
+      }
+  }
+  EXPECT_EQ(results[0], results[1]);
+  // The parameter lists the stages own partition the model: the output layer's and the encoder's
+  // upper layers' are among the model's, and not all of it.
+  TokenEncoder encoder(encoder_options(DType::f64, 0));
+  AttentionDecoder decoder(
+      decoder_options(DType::f64, ops::AttentionKind::general, true, false, 0));
+  EXPECT_EQ(decoder.output_parameters().size(), 2u);  // weight and bias
+  EXPECT_FALSE(encoder.upper_parameters().empty());
+  EXPECT_LT(encoder.upper_parameters().size(), encoder.parameters().size());
+  TokenEncoderOptions one_layer = encoder_options(DType::f64, 0);
+  one_layer.num_layers = 1;
+  TokenEncoder shallow(one_layer);
+  EXPECT_THROW(shallow.upper_parameters(), ConfigError);  // nothing to split off
+  AttentionDecoder tied(decoder_options(DType::f64, ops::AttentionKind::general, true, true, 0));
+  EXPECT_THROW(tied.output_parameters(), ConfigError);  // shared with the target embedding
+}
+
 // Word dropout: training forward passes replace target inputs (never BOS) by <unk> with the
 // given rate, drawn from the step's Rng (the same stream, the same words); loss() never does.
 TEST(Seq2SeqModel, WordDropoutReplacesTargetInputsInTrainingOnly) {
