@@ -403,9 +403,6 @@ MemoryGradient AttentionDecoder::backward_hidden(const Tensor& d_hidden_in) {
   Tensor d_hidden = d_hidden_in;
   if (k.output_dropout.defined()) ops::dropout_bwd(d_hidden, k.output_dropout, d_hidden);
   const Tensor d_attentional = d_hidden.reshape({u, b, h});
-  struct {
-    MemoryGradient d_memory;
-  } result;
 
   auto zeros = [&](Shape s) { return Tensor::zeros(s, o.dtype, o.device); };
   std::vector<Tensor> dh_recurrent(num_layers), dc(num_layers);
@@ -473,16 +470,17 @@ MemoryGradient AttentionDecoder::backward_hidden(const Tensor& d_hidden_in) {
   if (k.embed_dropout.defined()) ops::dropout_bwd(d_embedded, k.embed_dropout, d_embedded);
   embedding_.backward(d_embedded);
 
-  result.d_memory.vectors = attention_.finish_backward();
+  MemoryGradient d_memory;
+  d_memory.vectors = attention_.finish_backward();
   if (!bridges_.empty()) {
-    result.d_memory.summary = zeros({b, o.summary_size});
+    d_memory.summary = zeros({b, o.summary_size});
     for (int l = 0; l < num_layers; ++l) {
       Tensor d_bridge = Tensor::empty({b, h}, o.dtype, o.device);
       ops::tanh_bwd(k.bridge_out[l], dh_recurrent[l], d_bridge);
-      ops::axpy(1.0, bridges_[l].backward(d_bridge), result.d_memory.summary);
+      ops::axpy(1.0, bridges_[l].backward(d_bridge), d_memory.summary);
     }
   }
-  return result.d_memory;
+  return d_memory;
 }
 
 ops::XentSums AttentionDecoder::loss(const Memory& memory, const Tensor& target_input,

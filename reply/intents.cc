@@ -16,14 +16,14 @@ namespace {
 
 // Words of a key with ASCII punctuation trimmed from both ends ("thanks," -> "thanks").
 std::vector<std::string> feature_words(std::string_view key) {
+  const auto punct = [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && std::ispunct(static_cast<unsigned char>(c));
+  };
   std::vector<std::string> words;
   for (size_t start = 0; start < key.size();) {
     size_t end = key.find(' ', start);
     if (end == std::string_view::npos) end = key.size();
     size_t b = start, e = end;
-    const auto punct = [](char c) {
-      return static_cast<unsigned char>(c) < 0x80 && std::ispunct(static_cast<unsigned char>(c));
-    };
     while (b < e && punct(key[b]))
       ++b;
     while (e > b && punct(key[e - 1]))
@@ -189,6 +189,7 @@ std::vector<int> propagate_intents(const std::vector<std::string>& response_keys
   // A node labelled in round r speaks with weight generation_decay^r (seeds: 1): a label that
   // came over a shared content word must not travel on as far as a seed's ("sorry, I missed
   // the patch" -> "the patch is in CVS" -> ...).
+  const double unit = idf_of(nodes, 1);  // min_evidence's unit: a word seen once
   std::vector<double> weight(nodes, 0.0);
   for (size_t n = 0; n < nodes; ++n)
     weight[n] = clamped[n] ? 1.0 : 0.0;
@@ -197,17 +198,14 @@ std::vector<int> propagate_intents(const std::vector<std::string>& response_keys
     std::unordered_map<uint64_t, std::vector<double>> share;
     for (const auto& [f, ns] : holders) {
       std::vector<double> s(labels, 0.0);
-      double labelled = 0;
+      size_t labelled_nodes = 0;
       for (const size_t n : ns)
         if (label[n] >= 0) {
           s[static_cast<size_t>(label[n])] += weight[n];
-          labelled += weight[n];
+          ++labelled_nodes;
         }
-      if (labelled == 0) continue;
+      if (labelled_nodes == 0) continue;
       // What a propagated label lost counts fully against the shares, unlike an unlabelled node.
-      size_t labelled_nodes = 0;
-      for (const size_t n : ns)
-        labelled_nodes += label[n] >= 0;
       const double denominator =
           static_cast<double>(labelled_nodes) +
           options.unlabelled_weight * static_cast<double>(ns.size() - labelled_nodes);
@@ -229,7 +227,7 @@ std::vector<int> propagate_intents(const std::vector<std::string>& response_keys
         for (size_t l = 0; l < labels; ++l)
           evidence[l] += w * it->second[l];
       }
-      next[n] = decide(evidence, total, idf_of(nodes, 1), options, nullptr);
+      next[n] = decide(evidence, total, unit, options, nullptr);
       if (next[n] != label[n])
         weight[n] = next[n] < 0 ? 0.0 : std::pow(options.generation_decay, round + 1);
       changed = changed || next[n] != label[n];
@@ -249,6 +247,7 @@ std::vector<Response> label_intents(const std::vector<Response>& responses,
     keys.push_back(normalize_response(r.text));
   const std::vector<int> labels = propagate_intents(keys, seeds, options);
   IntentStats s;
+  s.intents = seeds.intents;
   s.responses = responses.size();
   s.per_intent.assign(seeds.intents.size(), 0);
   for (const IntentSeed& seed : seeds.seeds)

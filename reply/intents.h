@@ -65,11 +65,12 @@ struct IntentOptions {
 };
 
 struct IntentStats {
-  size_t responses = 0;            // responses given
-  size_t seeds_matched = 0;        // seeds whose key is one of the responses
-  size_t seeds_unmatched = 0;      // seeds that are only graph nodes (not among the responses)
-  size_t labelled = 0;             // responses that reached an intent (kept)
-  std::vector<size_t> per_intent;  // kept responses per intent, in seeds.intents order
+  std::vector<std::string> intents;  // the seeds' intents, in their order
+  size_t responses = 0;              // responses given
+  size_t seeds_matched = 0;          // seeds whose key is one of the responses
+  size_t seeds_unmatched = 0;        // seeds that are only graph nodes (not among the responses)
+  size_t labelled = 0;               // responses that reached an intent (kept)
+  std::vector<size_t> per_intent;    // kept responses per intent, in intents order
 };
 
 // Each response's intent index into seeds.intents, or -1 when it reaches none.

@@ -261,7 +261,7 @@ ReplyEvaluation evaluate_replies(const ReplySuggester& suggester,
       model_only += model_hit && !frequency_hit;
       frequency_only += frequency_hit && !model_hit;
       model_all.add(rank);
-      baseline_all.add(rank_of(frequent));
+      baseline_all.add(frequency_rank);
       if (!results[i].ranked.empty())
         best_and_hit.emplace_back(results[i].ranked[0].score, rank > 0 && rank <= k);
     }

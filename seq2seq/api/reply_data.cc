@@ -160,22 +160,23 @@ ResponseSetStats build_responses(const std::string& pairs_path, const ResponseOp
           intents_path + ": no response of " + pairs_path +
           " reaches an intent (seeds matched: " + std::to_string(labelled.seeds_matched) + " of " +
           std::to_string(seeds->seeds.size()) + ")");
-    comment.push_back(describe(labelled, *seeds));
+    comment.push_back(describe(labelled));
     if (intent_stats) *intent_stats = labelled;
   }
   reply::write_response_set(responses, output, comment);
   return stats;
 }
 
-std::string describe(const reply::IntentStats& stats, const reply::IntentSeeds& seeds) {
+std::string describe(const reply::IntentStats& stats) {
+  const std::vector<std::string>& intents = stats.intents;
   std::string out = "intents: " + std::to_string(stats.labelled) + " of " +
                     std::to_string(stats.responses) + " responses reach one of " +
-                    std::to_string(seeds.intents.size()) + " (" +
-                    std::to_string(stats.seeds_matched) + " seeds among the responses, " +
-                    std::to_string(stats.seeds_unmatched) + " not):";
-  for (size_t i = 0; i < seeds.intents.size(); ++i)
-    out += " " + seeds.intents[i] + " " + std::to_string(stats.per_intent[i]) +
-           (i + 1 < seeds.intents.size() ? "," : "");
+                    std::to_string(intents.size()) + " (" + std::to_string(stats.seeds_matched) +
+                    " seeds among the responses, " + std::to_string(stats.seeds_unmatched) +
+                    " not):";
+  for (size_t i = 0; i < intents.size(); ++i)
+    out += " " + intents[i] + " " + std::to_string(stats.per_intent[i]) +
+           (i + 1 < intents.size() ? "," : "");
   return out;
 }
 

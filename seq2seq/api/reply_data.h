@@ -69,8 +69,8 @@ ResponseSetStats build_responses(const std::string& pairs_path, const ResponseOp
                                  const std::string& intents_path = "",
                                  const reply::IntentOptions& intent_options = {},
                                  reply::IntentStats* intent_stats = nullptr);
-std::string describe(const ResponseSetStats& stats);  // one line of counts
-std::string describe(const reply::IntentStats& stats, const reply::IntentSeeds& seeds);
+std::string describe(const ResponseSetStats& stats);    // one line of counts
+std::string describe(const reply::IntentStats& stats);  // one line: intents and their counts
 
 struct BaselineOptions {
   CandidateMode candidate = CandidateMode::kWholeReply;  // as the set was built

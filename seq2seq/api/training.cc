@@ -128,7 +128,7 @@ TrainSummary train_job(Config& config, const TrainRun& run, const TrainCallbacks
           std::to_string(config.get<int>("encoder.layers")));
     if (trainer_opts.parallel.stages >= 3 && config.get<bool>("decoder.tie_embeddings"))
       throw ConfigError(
-          "train.parallel.model.stages 3 puts the output layer on a stage of its own, but "
+          "train.parallel.model.stages 3 or 4 put the output layer on a stage of its own, but "
           "decoder.tie_embeddings shares its weight with the target embedding: set one of them "
           "otherwise");
     if (trainer_opts.parallel.stages > 1 && comm->size() % trainer_opts.parallel.stages != 0)

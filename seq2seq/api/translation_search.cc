@@ -272,9 +272,11 @@ std::vector<TranslatedLine> translate(std::span<TranslationModel* const> models,
     std::vector<SearchModel> members;
     std::vector<int64_t> lengths;
     if (options.send_memory) {  // the encoder's stage: its memory goes on, nothing is searched
+      // Owned copies on the CPU (the encoder may reuse its buffers); the mask stays: the
+      // decoder's rank builds its own from the same batch.
       const Memory memory = encode_batch(*models[0], sources, batch, lengths);
       options.send_memory(
-          Memory{memory.vectors.to(Device::cpu()), memory.mask.to(Device::cpu()),
+          Memory{memory.vectors.to(Device::cpu()), memory.mask,
                  memory.summary.defined() ? memory.summary.to(Device::cpu()) : Tensor()});
       continue;
     }

@@ -57,11 +57,11 @@ struct TranslateOptions {
   // without a shortlist translates.
   bool shortlist = true;
   // Decoding across pipeline stages (`s2s translate --stages 2` under mpirun; one model, one
-  // replica): the encoder's rank sets send_memory, which gets each batch's memory (on the CPU)
-  // and nothing is searched (the results have no hypotheses); the decoder's rank sets
-  // receive_memory, which fills a batch's memory (vectors and summary, shaped and on the CPU)
-  // instead of the encoder. Both ranks translate the same lines with the same options, so their
-  // batches match.
+  // replica): the encoder's rank sets send_memory, which gets each batch's memory (vectors and
+  // summary as copies of its own on the CPU, free to send as they are) and nothing is searched (the
+  // results have no hypotheses); the decoder's rank sets receive_memory, which fills a batch's
+  // memory (vectors and summary, shaped and on the CPU) instead of the encoder. Both ranks
+  // translate the same lines with the same options, so their batches match.
   std::function<void(const Memory&)> send_memory;
   std::function<void(Memory&)> receive_memory;
 

@@ -162,9 +162,7 @@ int run_responses(int argc, char** argv) {
   const ResponseSetStats stats =
       build_responses(input, r, output, made.str(), intents, intent_options, &intent_stats);
   std::cerr << "s2s reply-data responses: " << describe(stats) << " -> " << output << "\n";
-  if (!intents.empty())
-    std::cerr << "s2s reply-data responses: "
-              << describe(intent_stats, reply::read_intent_seeds(intents)) << "\n";
+  if (!intents.empty()) std::cerr << "s2s reply-data responses: " << describe(intent_stats) << "\n";
   return 0;
 }
 

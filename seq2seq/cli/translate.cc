@@ -159,8 +159,8 @@ int run_translate(int argc, char** argv) {
                                                   : api::Alignment::hard;
   if (comm && encoder_stage) {
     settings.send_memory = [&](const Memory& memory) {
-      comm->start_send(memory.vectors.clone(), 1, 0);
-      if (memory.summary.defined()) comm->start_send(memory.summary.clone(), 1, 1);
+      comm->start_send(memory.vectors, 1, 0);  // copies already: translate made them
+      if (memory.summary.defined()) comm->start_send(memory.summary, 1, 1);
     };
   } else if (comm) {
     settings.receive_memory = [&](Memory& memory) {

@@ -7,15 +7,21 @@
 
 namespace s2s {
 
-void Communicator::start_send(Tensor, int, int) {
-  throw ConfigError("train.parallel.model: " + describe() +
+namespace {
+[[noreturn]] void no_point_to_point(const Communicator& comm) {
+  throw ConfigError("train.parallel.model: " + comm.describe() +
                     " has no point-to-point transfers (pipeline stages need MPI)");
 }
-void Communicator::recv(Tensor buffer, int, int, const std::string&) {
-  start_send(buffer, 0, 0);
+}  // namespace
+
+void Communicator::start_send(Tensor, int, int) {
+  no_point_to_point(*this);
+}
+void Communicator::recv(Tensor, int, int, const std::string&) {
+  no_point_to_point(*this);
 }
 void Communicator::wait_sends(const std::string&) {
-  start_send(Tensor(), 0, 0);
+  no_point_to_point(*this);
 }
 std::unique_ptr<Communicator> Communicator::split(int) {
   throw ConfigError("train.parallel.model: " + describe() +

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #ifdef S2S_WITH_MPI
@@ -220,11 +221,12 @@ class MpiCommunicator final : public Communicator {
 
   void wait_sends(const std::string& what) override {
     if (!wait_for(sends_, timeout_)) {
-      std::string peers;
+      std::set<int> waiting;  // the peers of the sends still open
       for (size_t i = 0; i < sends_.size(); ++i)
-        if (sends_[i] != MPI_REQUEST_NULL &&
-            peers.find(std::to_string(send_peers_[i])) == std::string::npos)
-          peers += (peers.empty() ? "" : ", ") + std::to_string(send_peers_[i]);
+        if (sends_[i] != MPI_REQUEST_NULL) waiting.insert(send_peers_[i]);
+      std::string peers;
+      for (const int peer : waiting)
+        peers += (peers.empty() ? "" : ", ") + std::to_string(peer);
       abort("rank " + peers + " did not take its " + what + " within " + seconds(timeout_) +
             " (dead, hung or far behind); ending the job");
     }

@@ -419,7 +419,7 @@ void Trainer::train_step(double global_tokens, GradientReducer* reducer) {
       return;
     }
     if (options_.clip_norm > 0 && norm > options_.clip_norm)
-      for (Parameter* p : params_)
+      for (Parameter* p : own)  // the other stages' gradients are zero here
         if (p->trainable) ops::scale(p->grad, options_.clip_norm / norm);
     // Only this stage's parameters move, and only they get Adam moments here (the others'
     // state is created, zero, when rank 0 gathers it for a checkpoint).
@@ -576,9 +576,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           const Memory memory =
               encoder_.encode(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
           send_memory(memory.vectors, memory.summary, peer, k);
-          comm_->start_send(
-              Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}),
-              peer, static_cast<int>(3 * k + 2));
+          send_position(rng.counter(), peer, k);
         });
       }
       // Then every backward, in the same order, each after recomputing its forward.
@@ -590,7 +588,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           encoder_.backward(gradient);
         });
       }
-      timed(stage_send_, [&] { comm_->wait_sends("memory (pipeline stage 1)"); });
+      timed(stage_send_, [&] { comm_->wait_sends("memory (the encoder's stage)"); });
     } else if (stages >= 3 && stage == stages - 2) {
       decoder_core_step(micro, batch_rng);
     } else if (stages >= 3 && stage == stages - 1) {
@@ -629,7 +627,7 @@ Trainer::BatchLoss Trainer::pipeline_forward_backward(const ops::XentOptions& xe
           send_memory(result.d_memory.vectors, result.d_memory.summary, peer, k);
         });
       }
-      timed(stage_send_, [&] { comm_->wait_sends("memory gradient (pipeline stage 2)"); });
+      timed(stage_send_, [&] { comm_->wait_sends("memory gradient (the decoder's stage)"); });
     }
   }
   return total;
@@ -666,16 +664,25 @@ Memory Trainer::receive_memory(const data::Batch& micro, int from, size_t k, uin
   memory.vectors = Tensor::empty({s, b, encoder_.memory_size()}, dtype_, Device::cpu());
   memory.mask = as_model_dtype(micro.source_mask);
   if (summary_width > 0) memory.summary = Tensor::empty({b, summary_width}, dtype_, Device::cpu());
-  Tensor at = Tensor::empty({1}, DType::f64, Device::cpu());
   timed(stage_wait_, [&] {
     const int tag = static_cast<int>(3 * k);
-    const std::string what = "memory (pipeline stage 1)";
+    const std::string what = "memory (the encoder's stage)";
     comm_->recv(memory.vectors, from, tag, what);
     if (summary_width > 0) comm_->recv(memory.summary, from, tag + 1, what);
-    comm_->recv(at, from, tag + 2, what);
+    position = receive_position(from, k, what);
   });
-  position = static_cast<uint64_t>(at.data<double>()[0]);
   return memory;
+}
+
+void Trainer::send_position(uint64_t position, int to, size_t k) {
+  comm_->start_send(Tensor::from_vector(std::vector<double>{static_cast<double>(position)}, {1}),
+                    to, static_cast<int>(3 * k + 2));
+}
+
+uint64_t Trainer::receive_position(int from, size_t k, const std::string& what) {
+  Tensor at = Tensor::empty({1}, DType::f64, Device::cpu());
+  comm_->recv(at, from, static_cast<int>(3 * k + 2), what);
+  return static_cast<uint64_t>(at.data<double>()[0]);
 }
 
 void Trainer::encoder_bottom_step(const std::vector<data::Batch>& micro, const Rng& batch_rng) {
@@ -690,9 +697,7 @@ void Trainer::encoder_bottom_step(const std::vector<data::Batch>& micro, const R
           encoder_.encode_bottom(micro[k].source, as_model_dtype(micro[k].source_mask), &rng);
       comm_->start_send(bottom.clone(), down, static_cast<int>(3 * k));
       stage_bytes_ += static_cast<double>(bottom.bytes());
-      comm_->start_send(
-          Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}), down,
-          static_cast<int>(3 * k + 2));
+      send_position(rng.counter(), down, k);
     });
   }
   for (size_t k = 0; k < micro.size(); ++k) {
@@ -721,21 +726,17 @@ void Trainer::encoder_upper_step(const std::vector<data::Batch>& micro, const Rn
   for (size_t k = 0; k < micro.size(); ++k) {
     bottoms[k] = Tensor::empty({micro[k].source.dim(0), micro[k].source.dim(1), width}, dtype_,
                                Device::cpu());
-    Tensor at = Tensor::empty({1}, DType::f64, Device::cpu());
     timed(stage_wait_, [&] {
       const std::string what = "first-layer output (the encoder's first stage)";
       comm_->recv(bottoms[k], up, static_cast<int>(3 * k), what);
-      comm_->recv(at, up, static_cast<int>(3 * k + 2), what);
+      positions[k] = receive_position(up, k, what);
     });
-    positions[k] = static_cast<uint64_t>(at.data<double>()[0]);
     timed(stage_compute_, [&] {
       Rng rng(batch_rng.split(k).seed(), positions[k]);
       const Memory memory =
           encoder_.encode_upper(bottoms[k], as_model_dtype(micro[k].source_mask), &rng);
       send_memory(memory.vectors, memory.summary, down, k);
-      comm_->start_send(
-          Tensor::from_vector(std::vector<double>{static_cast<double>(rng.counter())}, {1}), down,
-          static_cast<int>(3 * k + 2));
+      send_position(rng.counter(), down, k);
     });
   }
   for (size_t k = 0; k < micro.size(); ++k) {
@@ -748,7 +749,8 @@ void Trainer::encoder_upper_step(const std::vector<data::Batch>& micro, const Rn
       stage_bytes_ += static_cast<double>(d_bottom.bytes());
     });
   }
-  timed(stage_send_, [&] { comm_->wait_sends("memory and first-layer gradients (stage 2 of 4)"); });
+  timed(stage_send_,
+        [&] { comm_->wait_sends("memory and first-layer gradients (the encoder's upper stage)"); });
 }
 
 void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng& batch_rng) {
@@ -772,7 +774,7 @@ void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng
                                     dtype_, Device::cpu());
     timed(stage_wait_, [&] {
       comm_->recv(d_hidden, down, static_cast<int>(3 * k),
-                  "state gradient (pipeline stage 3 of 3)");
+                  "state gradient (the output layer's stage)");
     });
     timed(stage_compute_, [&] {
       Rng rng(batch_rng.split(k).seed(), positions[k]);
@@ -782,7 +784,7 @@ void Trainer::decoder_core_step(const std::vector<data::Batch>& micro, const Rng
     });
   }
   timed(stage_send_,
-        [&] { comm_->wait_sends("decoder states and memory gradients (stage 2 of 3)"); });
+        [&] { comm_->wait_sends("decoder states and memory gradients (the decoder's stage)"); });
 }
 
 namespace {

@@ -223,6 +223,9 @@ class Trainer {
   void send_memory(const Tensor& vectors, const Tensor& summary, int to, size_t k);
   Memory receive_memory(const data::Batch& micro, int from, size_t k, uint64_t& position);
   MemoryGradient receive_memory_gradient(const data::Batch& micro, int from, size_t k);
+  // The dropout stream's position after a stage (tag 3k + 2): the next stage goes on from there.
+  void send_position(uint64_t position, int to, size_t k);
+  uint64_t receive_position(int from, size_t k, const std::string& what);
   // The parameters a pipeline stage owns (0: the encoder; then the decoder, or with 3 stages its
   // core and its output layer).
   std::vector<Parameter*> stage_parameters(int stage);
